@@ -1,0 +1,205 @@
+"""Success criteria, declared up front, each optionally carrying the fallback plan for failure."""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from mlpilot.domain.metrics import CriterionKind, MetricSpec, metric_spec
+from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
+from mlpilot.errors import ValidationError
+
+_KPI = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class Comparator(StrEnum):
+    """How an observed value is compared with the target."""
+
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+
+    def holds(self, observed: float, target: float) -> bool:
+        """True when ``observed <op> target``."""
+        return _OPERATORS[self](observed, target)
+
+
+_OPERATORS: dict[Comparator, Callable[[float, float], bool]] = {
+    Comparator.GE: operator.ge,
+    Comparator.GT: operator.gt,
+    Comparator.LE: operator.le,
+    Comparator.LT: operator.lt,
+}
+
+
+class EffectScale(StrEnum):
+    """How an impact criterion's minimum effect is expressed."""
+
+    RELATIVE = "relative"
+    ABSOLUTE = "absolute"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A second condition a model criterion is evaluated at, e.g. ``precision >= 0.5``."""
+
+    metric: str
+    op: Comparator
+    target: float
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One success criterion. ``id`` is set once the criterion is stored."""
+
+    kind: CriterionKind
+    metric: str
+    op: Comparator
+    target: float
+    constraint: Constraint | None = None
+    effect: EffectScale | None = None
+    guardrails: tuple[str, ...] = ()
+    plan: str | None = None
+    created_at: datetime | None = None
+    id: int | None = None
+
+    def is_met(self, observed: float) -> bool:
+        """Whether an observed value of the metric meets the target (NaN never does)."""
+        return not math.isnan(observed) and self.op.holds(observed, self.target)
+
+    def describe(self) -> str:
+        """One line such as ``recall >= 0.8 at precision >= 0.5``."""
+        text = f"{self.metric} {self.op.value} {self.target:g}"
+        if self.effect is EffectScale.RELATIVE:
+            text = f"{self.metric} {self.op.value} {self.target:+.1%} (relative effect)"
+        elif self.effect is EffectScale.ABSOLUTE:
+            text = f"{self.metric} {self.op.value} {self.target:+g} (absolute effect)"
+        if self.constraint is not None:
+            c = self.constraint
+            text += f" at {c.metric} {c.op.value} {c.target:g}"
+        if self.guardrails:
+            text += f"; guardrails: {', '.join(self.guardrails)}"
+        return text
+
+
+def parse_comparator(text: str | Comparator) -> Comparator:
+    """Accept ``>=``, ``>``, ``<=``, ``<`` (and ``ge``, ``gt``, ``le``, ``lt``)."""
+    if isinstance(text, Comparator):
+        return text
+    aliases = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<", "=>": ">=", "=<": "<="}
+    key = aliases.get(text.strip().lower(), text.strip())
+    for comparator in Comparator:
+        if comparator.value == key:
+            return comparator
+    raise ValidationError(f"unknown comparator {text!r}; expected one of: >=, >, <=, <")
+
+
+def _check_target(spec: MetricSpec, target: float, what: str) -> None:
+    if not math.isfinite(target):
+        raise ValidationError(f"{what} target must be a finite number, got {target}")
+    low, high = spec.lower, spec.upper
+    if (low is not None and target < low) or (high is not None and target > high):
+        span = (
+            f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        )
+        raise ValidationError(
+            f"{what} target {target:g} is outside the range of {spec.name} {span}"
+        )
+
+
+def _catalogued(kind: CriterionKind, metric: str, target: float, task: str | None) -> str:
+    spec = metric_spec(metric)
+    if spec.kind is not kind:
+        raise ValidationError(
+            f"metric {spec.name!r} is a {spec.kind.value} metric, not a {kind.value} metric"
+        )
+    if task is not None and spec.tasks and task not in spec.tasks:
+        raise ValidationError(
+            f"metric {spec.name!r} does not apply to a {task} task "
+            f"(it applies to: {', '.join(spec.tasks)})"
+        )
+    _check_target(spec, target, spec.name)
+    return spec.name
+
+
+def make_criterion(
+    *,
+    kind: str | CriterionKind,
+    metric: str,
+    op: str | Comparator,
+    target: float,
+    task: str | None = None,
+    constraint: tuple[str, str | Comparator, float] | None = None,
+    effect: str | EffectScale | None = None,
+    guardrails: tuple[str, ...] | list[str] = (),
+    plan: str | None = None,
+    created_at: datetime | None = None,
+) -> Criterion:
+    """Validate user input into a :class:`Criterion`.
+
+    ``task`` (the charter's prediction task) rejects model metrics that do not fit it.
+    ``constraint`` only applies to model criteria; ``effect`` and ``guardrails`` only to impact
+    criteria, whose metric is a KPI name (snake_case) and whose target is the minimum practical
+    effect — relative (+0.02 = +2 %) unless ``effect="absolute"``.
+    """
+    kind = parse_choice(CriterionKind, kind, "criterion kind")
+    comparator = parse_comparator(op)
+    if not math.isfinite(target):
+        raise ValidationError(f"target must be a finite number, got {target}")
+    guardrail_names = normalize_tags(list(guardrails))
+    if kind is not CriterionKind.MODEL and constraint is not None:
+        raise ValidationError("a constraint (--at) applies only to model criteria")
+    if kind is not CriterionKind.IMPACT and (guardrail_names or effect is not None):
+        raise ValidationError("guardrails and effect scale apply only to impact criteria")
+
+    parsed_constraint: Constraint | None = None
+    scale: EffectScale | None = None
+    if kind is CriterionKind.IMPACT:
+        name = metric.strip().lower()
+        for kpi in (name, *guardrail_names):
+            if not _KPI.match(kpi):
+                raise ValidationError(
+                    f"invalid KPI name {kpi!r}: use snake_case letters, digits and underscores"
+                )
+        if name in guardrail_names:
+            raise ValidationError(f"KPI {name!r} cannot also be its own guardrail")
+        scale = parse_choice(EffectScale, effect or EffectScale.RELATIVE, "effect scale")
+    else:
+        name = _catalogued(kind, metric, target, task)
+        if constraint is not None:
+            c_metric, c_op, c_target = constraint
+            c_name = _catalogued(CriterionKind.MODEL, c_metric, c_target, task)
+            if c_name == name:
+                raise ValidationError(f"the constraint must be on another metric than {name!r}")
+            parsed_constraint = Constraint(c_name, parse_comparator(c_op), float(c_target))
+    return Criterion(
+        kind=kind,
+        metric=name,
+        op=comparator,
+        target=float(target),
+        constraint=parsed_constraint,
+        effect=scale,
+        guardrails=guardrail_names,
+        plan=optional_text(plan),
+        created_at=created_at,
+    )
+
+
+def parse_constraint(text: str) -> tuple[str, str, float]:
+    """Parse ``"precision>=0.5"`` (spaces allowed) into its three parts."""
+    match = re.fullmatch(r"\s*([A-Za-z_0-9]+)\s*(>=|<=|>|<)\s*([-+0-9.eE]+)\s*", text)
+    if match is None:
+        raise ValidationError(
+            f"invalid constraint {text!r}; write it as METRIC OP VALUE, e.g. 'precision>=0.5'"
+        )
+    try:
+        value = float(match.group(3))
+    except ValueError:
+        raise ValidationError(f"invalid number {match.group(3)!r} in constraint {text!r}") from None
+    return match.group(1), match.group(2), value

@@ -1,0 +1,59 @@
+"""Turn user text into the domain's closed vocabularies, with errors that list the choices."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import TypeVar
+
+from mlpilot.errors import ValidationError
+
+E = TypeVar("E", bound=StrEnum)
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def parse_choice(enum_type: type[E], value: str | E, what: str) -> E:
+    """Return the member of ``enum_type`` spelled ``value``; a clear error otherwise."""
+    if isinstance(value, enum_type):
+        return value
+    text = str(value).strip().lower().replace("_", "-")
+    for member in enum_type:
+        if member.value == text:
+            return member
+    choices = ", ".join(member.value for member in enum_type)
+    raise ValidationError(f"unknown {what} {value!r}; expected one of: {choices}")
+
+
+def require_text(value: str | None, what: str) -> str:
+    """Return ``value`` stripped; an error if it is missing or blank."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{what} must not be empty")
+    return text
+
+
+def optional_text(value: str | None) -> str | None:
+    """Return ``value`` stripped, or None when it is missing or blank."""
+    text = (value or "").strip()
+    return text or None
+
+
+def validate_slug(slug: str) -> str:
+    """A slug is 1–64 lowercase letters, digits and inner hyphens, e.g. ``churn-2026``."""
+    if not _SLUG.match(slug):
+        raise ValidationError(
+            f"invalid slug {slug!r}: use 1-64 lowercase letters, digits and inner hyphens"
+        )
+    return slug
+
+
+def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Lowercase, strip, split on commas, drop blanks and repeats, keep the order given."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        for part in tag.split(","):
+            clean = part.strip().lower()
+            if clean:
+                seen.setdefault(clean, None)
+    return tuple(seen)
