@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import os
 import pwd
 import re
+import shlex
 import shutil
 import socket
 import stat
@@ -37,6 +39,7 @@ from types import TracebackType
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL, make_url
 
 __all__ = [
@@ -119,7 +122,7 @@ class PostgresCluster:
         if not name:
             raise ValueError("database name must not be empty")
         ident = sql.Identifier(name)
-        with psycopg.connect(**self._connect_kwargs(), autocommit=True) as conn:
+        with psycopg.connect(self._conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
         return self.url_for(name)
@@ -127,7 +130,7 @@ class PostgresCluster:
     def drop_database(self, name: str) -> None:
         """Drop a database (if it exists), disconnecting any sessions still using it."""
         ident = sql.Identifier(name)
-        with psycopg.connect(**self._connect_kwargs(), autocommit=True) as conn:
+        with psycopg.connect(self._conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
 
     def stop(self) -> None:
@@ -175,8 +178,8 @@ class PostgresCluster:
         kind = "throwaway" if self.owned else "external"
         return f"PostgresCluster({kind}, {self._url.render_as_string(hide_password=True)})"
 
-    def _connect_kwargs(self) -> dict[str, str]:
-        """psycopg connection parameters for the server's maintenance database."""
+    def _conninfo(self) -> str:
+        """libpq connection string for the server's maintenance database."""
         url = self._url
         kwargs: dict[str, str] = {"dbname": "postgres"}
         if url.host:
@@ -189,7 +192,7 @@ class PostgresCluster:
             kwargs["password"] = url.password
         for key, value in url.query.items():
             kwargs[key] = value if isinstance(value, str) else value[-1]
-        return kwargs
+        return make_conninfo(**kwargs)
 
 
 def start_cluster(base_dir: Path, database: str = DEFAULT_DATABASE) -> PostgresCluster:
@@ -279,7 +282,7 @@ def find_bindir() -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path is not None:
         candidates.append(Path(on_path).resolve().parent)
-    versioned = [Path(p) for p in _glob(_VERSIONED_BINDIRS)]
+    versioned = [Path(p) for p in glob.glob(_VERSIONED_BINDIRS)]
     versioned.sort(key=_version_key, reverse=True)
     candidates.extend(versioned)
     for bindir in candidates:
@@ -300,7 +303,7 @@ def _start_server(
     failure = ""
     for _ in range(_START_ATTEMPTS):
         port = _free_port()
-        options = f"-h {_HOST} -p {port} -k {socket_dir} -F"
+        options = f"-h {_HOST} -p {port} -k {shlex.quote(str(socket_dir))} -F"
         result = _run(
             [
                 str(bindir / "pg_ctl"),
@@ -417,12 +420,6 @@ def _free_port() -> int:
         sock.bind((_HOST, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _glob(pattern: str) -> list[str]:
-    import glob
-
-    return glob.glob(pattern)
 
 
 def _version_key(bindir: Path) -> tuple[int, ...]:
