@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -57,3 +58,23 @@ def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
             if clean:
                 seen.setdefault(clean, None)
     return tuple(seen)
+
+
+def parse_time(value: str | datetime | None, now: datetime, what: str = "time") -> datetime:
+    """An aware UTC time from ISO text or a datetime (naive means UTC); None means ``now``.
+
+    A time in the future is refused: history is recorded, not planned.
+    """
+    if value is None:
+        return now
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError(
+                f"invalid {what} {value!r}; use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30"
+            ) from None
+    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if moment > now + timedelta(minutes=1):
+        raise ValidationError(f"{what} {moment.isoformat()} is in the future")
+    return moment
