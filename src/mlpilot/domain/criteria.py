@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from mlpilot.domain.metrics import CriterionKind, MetricSpec, metric_spec
+from mlpilot.domain.metrics import CATALOGUE, CriterionKind, MetricSpec, metric_spec
 from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
 from mlpilot.errors import ValidationError
 
@@ -75,7 +75,9 @@ class Criterion:
 
     def describe(self) -> str:
         """One line such as ``recall >= 0.8 at precision >= 0.5``."""
-        text = f"{self.metric} {self.op.value} {self.target:g}"
+        spec = CATALOGUE.get(self.metric)
+        unit = f" {spec.unit}" if spec is not None and spec.unit else ""
+        text = f"{self.metric} {self.op.value} {self.target:g}{unit}"
         if self.effect is EffectScale.RELATIVE:
             text = f"{self.metric} {self.op.value} {self.target:+.1%} (relative effect)"
         elif self.effect is EffectScale.ABSOLUTE:

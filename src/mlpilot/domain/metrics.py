@@ -99,9 +99,9 @@ CATALOGUE: dict[str, MetricSpec] = {
             None,
             "req/s",
         ),
-        MetricSpec("rows", CriterionKind.DATA, "number of usable rows", True, 0, None, "rows"),
+        MetricSpec("rows", CriterionKind.DATA, "number of usable rows", True, 0, None),
         MetricSpec(
-            "history_days", CriterionKind.DATA, "span of the data's history", True, 0, None, "days"
+            "history_days", CriterionKind.DATA, "span of the data's history in days", True, 0, None
         ),
         MetricSpec(
             "missing_share",

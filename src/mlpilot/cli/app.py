@@ -1,0 +1,98 @@
+"""The ``mlpilot`` command: global options, command registration, one-line errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from mlpilot.cli import criteria, initiatives, lifecycle, network, status, team
+from mlpilot.cli.common import console, done, open_workspace
+from mlpilot.errors import MlpilotError
+
+app = typer.Typer(
+    name="mlpilot",
+    help="Run machine-learning initiatives that succeed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None, "--db", help="Metadata database URL (env MLPILOT_DB), e.g. postgresql+psycopg://…"
+    ),
+    home: Path | None = typer.Option(
+        None, "--home", help="Workspace folder (env MLPILOT_HOME; default ./.mlpilot)."
+    ),
+) -> None:
+    """mlpilot keeps an initiative's charter, success criteria, lifecycle, team and network."""
+    ctx.obj = {"db": db, "home": str(home) if home else None}
+
+
+@app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create the workspace (or migrate an existing one to this version's schema)."""
+    workspace = open_workspace(ctx, create=True)
+    done(f"workspace ready at {workspace.location.display()}")
+
+
+@app.command("demo")
+def demo(
+    directory: Path = typer.Argument(Path("mlpilot-demo"), help="Folder for the demo workspace."),
+    replace: bool = typer.Option(False, help="Replace an earlier demo workspace in DIRECTORY."),
+) -> None:
+    """Build a realistic demo workspace in DIRECTORY and print its status."""
+    from mlpilot.cli.status import overview, render
+    from mlpilot.demo import build_demo
+
+    with build_demo(directory, replace=replace) as workspace:
+        console.print(render(workspace.initiative("churn").status()))
+        console.print(
+            overview([workspace.initiative(c.slug).status() for c in workspace.initiatives()])
+        )
+    done(f"demo workspace in {directory}; try: mlpilot --home {directory} status churn")
+
+
+app.add_typer(initiatives.app, name="initiative")
+app.add_typer(criteria.app, name="criteria")
+app.add_typer(team.app, name="team")
+app.add_typer(network.app, name="network")
+app.command("phase")(lifecycle.phase)
+app.command("history")(lifecycle.history)
+app.command("decide")(lifecycle.decide)
+app.command("learn")(lifecycle.learn)
+app.command("learnings")(lifecycle.learnings)
+app.command("status")(status.status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command; print any error on one line and return non-zero."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="mlpilot", standalone_mode=False)
+    except MlpilotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 1
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("error: aborted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

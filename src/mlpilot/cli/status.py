@@ -1,0 +1,100 @@
+"""``mlpilot status``: the one-screen summary of an initiative, or of all of them."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+
+from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.report.status import StatusReport
+
+
+def status(
+    ctx: typer.Context,
+    slug: str | None = typer.Argument(None, help="The initiative; omit for an overview."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """One-screen summary: phase, loops, time in phase, criteria, team coverage, decisions."""
+    workspace = open_workspace(ctx)
+    if slug is None:
+        reports = [workspace.initiative(c.slug).status() for c in workspace.initiatives()]
+        if as_json:
+            print_json([report.to_dict() for report in reports])
+            return
+        console.print(overview(reports))
+        return
+    report = workspace.initiative(slug).status()
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console.print(render(report))
+
+
+def overview(reports: list[StatusReport]) -> Table:
+    """One line per initiative."""
+    rows = (
+        (r.charter.slug, r.charter.status.value, r.phase.value,
+         sum(t.is_backward for t in r.log), ", ".join(m.value for m in r.coverage.missing_roles))
+        for r in reports
+    )  # fmt: skip
+    return table("Initiatives", ("initiative", "status", "phase", "loops", "missing roles"), rows)
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:.1f} d"
+
+
+def render(report: StatusReport) -> Panel:
+    """The text form of a status report."""
+    data = report.to_dict()
+    charter = report.charter
+    base = charter.baseline
+    baseline = base.description + (
+        "" if base.value is None else f" = {base.value:g} {base.metric or ''}".rstrip()
+    )
+    causes = ", ".join(f"{cause} {n}" for cause, n in data["loops_by_cause"].items())
+    header = (
+        f"[bold]{charter.name}[/bold] · {charter.status.value} · phase [bold]{data['phase']}"
+        f"[/bold] · {data['loops']} loop(s){f' ({causes})' if causes else ''}\n"
+        f"problem: {charter.problem}\nprediction use: {charter.prediction_use}\n"
+        f"task/shape: {charter.task.value} / {charter.shape.value}   baseline: {baseline}"
+    )
+    history = table(
+        "Lifecycle",
+        ("at", "move", "cause", "reason"),
+        (
+            (t.at.strftime("%Y-%m-%d"),
+             f"{'↩ ' if t.is_backward else ''}{t.to_phase.value}", t.cause, t.reason)
+            for t in report.log
+        ),
+    )  # fmt: skip
+    total = sum(data["time_in_phase"].values()) or 1.0
+    phases = table(
+        "Time in phase",
+        ("phase", "time", "share"),
+        (
+            (phase, _days(seconds), "█" * round(30 * seconds / total))
+            for phase, seconds in data["time_in_phase"].items()
+            if seconds > 0
+        ),
+    )
+    criteria = table(
+        "Success criteria",
+        ("kind", "criterion", "fallback plan"),
+        ((c["kind"], c["text"], c["plan"]) for c in data["criteria"]),
+    )
+    cover = data["coverage"]
+    team = (
+        f"team: {len(report.members)} member(s) · missing roles: "
+        f"{', '.join(cover['missing_roles']) or 'none'} · single points of failure: "
+        f"{', '.join(cover['single_points']) or 'none'}"
+    )
+    parts: list[RenderableType] = [header, history, phases, criteria, team]
+    if report.decisions:
+        last = report.decisions[-1]
+        parts.append(
+            f"last decision: {last.verdict.value} on {last.at:%Y-%m-%d} — {last.rationale}"
+        )
+    return Panel(Group(*parts), title=f"mlpilot status · {charter.slug}", title_align="left")
