@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -65,7 +66,9 @@ def test_forward_move_without_cause_has_none():
     assert lifecycle.next_transition(log, "modeling", at(1)).cause is None
 
 
-@pytest.mark.parametrize("spelling", ["DATA_UNDERSTANDING", " Data-Understanding ", "data_understanding"])
+@pytest.mark.parametrize(
+    "spelling", ["DATA_UNDERSTANDING", " Data-Understanding ", "data_understanding"]
+)
 def test_phase_spelling_is_forgiving(spelling):
     log = [lifecycle.start(T0)]
     assert lifecycle.next_transition(log, spelling, at(1)).to_phase is Phase.DATA_UNDERSTANDING
@@ -278,7 +281,7 @@ def test_lifecycle_properties(t0, moves, tail):
     assert [v.phase for v in found_visits] == accepted_targets
     assert found_visits[0].start == log[0].at
     assert found_visits[-1].end is None
-    for visit, following in zip(found_visits, found_visits[1:], strict=False):
+    for visit, following in itertools.pairwise(found_visits):
         assert visit.end == following.start
         assert visit.phase is not following.phase
 
