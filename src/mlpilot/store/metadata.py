@@ -22,8 +22,10 @@ from mlpilot.domain.lifecycle import Cause, Phase, Transition
 from mlpilot.domain.metrics import CriterionKind
 from mlpilot.domain.network import Ally, Consultation, Relation
 from mlpilot.domain.team import Member, Role
-from mlpilot.errors import AlreadyExistsError, NotFoundError
+from mlpilot.errors import AlreadyExistsError, MlpilotError, NotFoundError
 from mlpilot.store import schema as t
+
+_APPEND_ATTEMPTS = 20
 
 
 def _utc(value: datetime) -> datetime:
@@ -179,13 +181,26 @@ class MetadataStore:
     def append_transition(
         self, slug: str, build: Callable[[list[Transition]], Transition]
     ) -> Transition:
-        """Append ``build(log)`` to the log, validating against the log inside the transaction."""
-        with self._tx() as connection:
-            initiative_id = self._id(connection, slug, lock=True)
-            log = self._log(connection, initiative_id)
-            transition = build(log)
-            self._insert_transition(connection, initiative_id, len(log) + 1, transition)
-            return transition
+        """Append ``build(log)`` to the log, validating against the log inside the transaction.
+
+        PostgreSQL serialises writers on the initiative's row. SQLite cannot lock a row: when
+        another process appended first, the unique (initiative, seq) constraint refuses the
+        insert, and the move is validated again against the longer log.
+        """
+        for _attempt in range(_APPEND_ATTEMPTS):
+            try:
+                with self._tx() as connection:
+                    initiative_id = self._id(connection, slug, lock=True)
+                    log = self._log(connection, initiative_id)
+                    transition = build(log)
+                    self._insert_transition(connection, initiative_id, len(log) + 1, transition)
+                    return transition
+            except IntegrityError:
+                continue
+        raise MlpilotError(
+            f"could not append to the lifecycle of {slug!r}: {_APPEND_ATTEMPTS} concurrent "
+            "writers got there first; try again"
+        )
 
     def _log(self, connection: Connection, initiative_id: int) -> list[Transition]:
         rows = connection.execute(
