@@ -105,10 +105,5 @@ def test_unknown_baseline_metric_is_refused():
         charter(baseline_metric="recal")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: charter.make_charter validates baseline_metric case-insensitively but stores "
-    "the raw spelling, so 'Recall' is stored instead of the catalogue name 'recall'",
-)
 def test_baseline_metric_is_stored_under_its_catalogue_name():
     assert charter(baseline_metric=" Recall ").baseline.metric == "recall"

@@ -352,11 +352,6 @@ def test_describe_without_unit():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Criterion.describe formats targets with ':g' (6 significant digits), so "
-    "rows >= 1234567 is shown as 'rows >= 1.23457e+06'",
-)
 def test_describe_keeps_the_target_exact():
     assert make_criterion(kind="data", metric="rows", op=">=", target=1_234_567).describe() == (
         "rows >= 1234567"

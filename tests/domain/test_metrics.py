@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mlpilot.domain.charter import Task
@@ -80,3 +82,28 @@ def test_metrics_of_kind_keeps_catalogue_order():
         "duplicate_share",
         "label_share",
     ]
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+
+
+def documented_rows() -> dict[str, list[str]]:
+    rows = {}
+    for line in DOCS.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 6:
+            rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def test_docs_list_exactly_the_catalogue():
+    assert set(documented_rows()) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("spec", CATALOGUE.values(), ids=lambda spec: spec.name)
+def test_docs_row_matches_the_catalogue(spec):
+    _, description, better, _, unit, tasks = documented_rows()[spec.name]
+    assert description == spec.description
+    assert better == ("higher" if spec.higher_is_better else "lower")
+    assert unit == spec.unit
+    assert tasks == (", ".join(spec.tasks) if spec.tasks else "any")

@@ -131,11 +131,6 @@ def test_stemming_matches_inflected_needs():
     assert ranked(allies, "slow queries") == ["bob"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: network._stem strips 'es' before 's', so 'pipelines' stems to 'pipelin' while "
-    "'pipeline' stays 'pipeline'; plurals of words ending in 'e' never match their singular",
-)
 def test_plural_need_matches_singular_expertise_ending_in_e():
     assert ranked([ally("dan", "pipeline")], "pipelines") == ["dan"]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from mlpilot.domain.metrics import metric_spec
 from mlpilot.domain.parsing import optional_text, parse_choice, require_text, validate_slug
 from mlpilot.errors import ValidationError
 
@@ -84,10 +85,9 @@ def make_charter(
     """Validate user input into a :class:`Charter`; raise ValidationError naming the bad field."""
     if baseline_value is not None and not math.isfinite(baseline_value):
         raise ValidationError(f"baseline value must be a finite number, got {baseline_value}")
-    if baseline_metric is not None:
-        from mlpilot.domain.metrics import metric_spec
-
-        metric_spec(baseline_metric)
+    metric = optional_text(baseline_metric)
+    if metric is not None:
+        metric = metric_spec(metric).name
     return Charter(
         slug=validate_slug(slug),
         name=require_text(name, "name"),
@@ -98,7 +98,7 @@ def make_charter(
         baseline=Baseline(
             description=require_text(baseline, "baseline"),
             value=baseline_value,
-            metric=optional_text(baseline_metric),
+            metric=metric,
         ),
         status=parse_choice(Status, status, "status"),
         created_at=created_at,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from mlpilot.domain.charter import Task
 from mlpilot.domain.metrics import CATALOGUE, CriterionKind, MetricSpec, metric_spec
 from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
 from mlpilot.errors import ValidationError
@@ -77,17 +78,22 @@ class Criterion:
         """One line such as ``recall >= 0.8 at precision >= 0.5``."""
         spec = CATALOGUE.get(self.metric)
         unit = f" {spec.unit}" if spec is not None and spec.unit else ""
-        text = f"{self.metric} {self.op.value} {self.target:g}{unit}"
+        text = f"{self.metric} {self.op.value} {_number(self.target)}{unit}"
         if self.effect is EffectScale.RELATIVE:
             text = f"{self.metric} {self.op.value} {self.target:+.1%} (relative effect)"
         elif self.effect is EffectScale.ABSOLUTE:
-            text = f"{self.metric} {self.op.value} {self.target:+g} (absolute effect)"
+            text = f"{self.metric} {self.op.value} {self.target:+.12g} (absolute effect)"
         if self.constraint is not None:
             c = self.constraint
-            text += f" at {c.metric} {c.op.value} {c.target:g}"
+            text += f" at {c.metric} {c.op.value} {_number(c.target)}"
         if self.guardrails:
             text += f"; guardrails: {', '.join(self.guardrails)}"
         return text
+
+
+def _number(value: float) -> str:
+    """Up to 12 significant digits: 1234567 stays 1234567, 0.8 stays 0.8."""
+    return f"{value:.12g}"
 
 
 def parse_comparator(text: str | Comparator) -> Comparator:
@@ -151,6 +157,8 @@ def make_criterion(
     effect — relative (+0.02 = +2 %) unless ``effect="absolute"``.
     """
     kind = parse_choice(CriterionKind, kind, "criterion kind")
+    if task is not None:
+        task = parse_choice(Task, task, "task").value
     comparator = parse_comparator(op)
     if not math.isfinite(target):
         raise ValidationError(f"target must be a finite number, got {target}")

@@ -84,6 +84,8 @@ def next_transition(
     """
     if not log:
         raise ValidationError("the lifecycle has not started")
+    if at.tzinfo is None:
+        raise ValidationError(f"transition time {at.isoformat()} has no time zone; give UTC")
     target = parse_choice(Phase, to_phase, "phase")
     current = log[-1]
     if target is current.to_phase:
@@ -132,8 +134,8 @@ def current_phase(log: list[Transition]) -> Phase:
 def time_in_phase(log: list[Transition], until: datetime) -> dict[Phase, float]:
     """Seconds spent in each phase, summed over its visits; the open visit runs to ``until``.
 
-    Every phase is present (0.0 if never visited), so the values sum to the time from the
-    first transition to ``until``.
+    Every phase is present (0.0 if never visited). When ``until`` is not before the last
+    transition, the values sum to the time from the first transition to ``until``.
     """
     totals = dict.fromkeys(Phase, 0.0)
     for visit in visits(log):

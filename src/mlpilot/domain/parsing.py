@@ -42,7 +42,7 @@ def optional_text(value: str | None) -> str | None:
 
 def validate_slug(slug: str) -> str:
     """A slug is 1–64 lowercase letters, digits and inner hyphens, e.g. ``churn-2026``."""
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         raise ValidationError(
             f"invalid slug {slug!r}: use 1-64 lowercase letters, digits and inner hyphens"
         )
