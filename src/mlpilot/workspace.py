@@ -238,11 +238,12 @@ class Initiative:
         who: str | None = None,
     ) -> Transition:
         """Record a move to ``phase``; a move backward needs a ``reason``."""
-        moment = parse_time(at, _now(), "transition time")
+        given = None if at is None else parse_time(at, _now(), "transition time")
+        # "now" is read inside the transaction, after any writer that went first.
         return self._store.append_transition(
             self.slug,
             lambda log: lifecycle.next_transition(
-                log, phase, moment, reason=reason, cause=cause, who=who
+                log, phase, given or _now(), reason=reason, cause=cause, who=who
             ),
         )
 
@@ -325,12 +326,20 @@ class Initiative:
         return coverage(self.team(), self.charter.shape, self.phase)
 
     def set_status(self, status: str | Status) -> None:
-        """Pause or resume (``paused`` / ``active``); stop and ship are decisions."""
+        """Pause an active initiative or resume a paused one; stop and ship are decisions."""
         parsed = parse_choice(Status, status, "status")
         if parsed in (Status.STOPPED, Status.SHIPPED):
             raise ValidationError(
                 f"an initiative becomes {parsed.value} by a decision: "
                 f"'mlpilot decide {self.slug} {'stop' if parsed is Status.STOPPED else 'ship'}'"
+            )
+        current = self.charter.status
+        allowed_from = Status.ACTIVE if parsed is Status.PAUSED else Status.PAUSED
+        if current is not allowed_from:
+            raise ValidationError(
+                f"{self.slug} is {current.value}; only an {allowed_from.value} initiative can "
+                f"become {parsed.value} (a stopped or shipped one restarts by a decision: "
+                f"'mlpilot decide {self.slug} continue')"
             )
         self._store.set_status(self.slug, parsed)
 

@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"error: {exc}", err=True)
         return 1
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument
-        typer.echo(f"error: {exc.format_message()}", err=True)
+        message = exc.format_message()
+        if not message:  # a bare group or command: Typer printed its help already
+            return 0
+        typer.echo(f"error: {message}", err=True)
         return int(exc.exit_code)
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice, require_text
+from mlpilot.domain.parsing import (
+    NAME_LENGTH,
+    normalize_tags,
+    optional_text,
+    parse_choice,
+    require_text,
+)
 from mlpilot.errors import ValidationError
 
 
@@ -92,7 +98,7 @@ def make_ally(
     if not tags:
         raise ValidationError("an ally needs at least one expertise tag, e.g. --expertise gdpr")
     return Ally(
-        require_text(person, "person"),
+        require_text(person, "person", NAME_LENGTH),
         parse_choice(Relation, relation, "relation"),
         tags,
         optional_text(team),

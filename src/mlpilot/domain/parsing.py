@@ -11,6 +11,8 @@ from mlpilot.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
 
+# Longest person name the store keeps (VARCHAR(200) in the schema).
+NAME_LENGTH = 200
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
@@ -26,17 +28,24 @@ def parse_choice(enum_type: type[E], value: str | E, what: str) -> E:
     raise ValidationError(f"unknown {what} {value!r}; expected one of: {choices}")
 
 
-def require_text(value: str | None, what: str) -> str:
-    """Return ``value`` stripped; an error if it is missing or blank."""
-    text = (value or "").strip()
-    if not text:
+def require_text(value: str | None, what: str, max_length: int | None = None) -> str:
+    """Return ``value`` stripped; an error if it is blank, too long, or holds a NUL character."""
+    text = optional_text(value, what)
+    if text is None:
         raise ValidationError(f"{what} must not be empty")
+    if max_length is not None and len(text) > max_length:
+        raise ValidationError(f"{what} is {len(text)} characters long; at most {max_length}")
     return text
 
 
-def optional_text(value: str | None) -> str | None:
-    """Return ``value`` stripped, or None when it is missing or blank."""
+def optional_text(value: str | None, what: str = "text") -> str | None:
+    """Return ``value`` stripped, or None when it is missing or blank.
+
+    NUL characters are refused: PostgreSQL cannot store them, and no name or note needs one.
+    """
     text = (value or "").strip()
+    if "\x00" in text:
+        raise ValidationError(f"{what} contains a NUL character")
     return text or None
 
 

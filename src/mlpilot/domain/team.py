@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from mlpilot.domain.charter import Shape
 from mlpilot.domain.lifecycle import Phase
-from mlpilot.domain.parsing import parse_choice, require_text
+from mlpilot.domain.parsing import NAME_LENGTH, parse_choice, require_text
 from mlpilot.errors import ValidationError
 
 
@@ -75,7 +75,9 @@ def make_member(person: str, role: str | Role, allocation: float = 1.0) -> Membe
         raise ValidationError(
             f"allocation must be a share of time in (0, 1], e.g. 0.5; got {allocation}"
         )
-    return Member(require_text(person, "person"), parse_choice(Role, role, "role"), allocation)
+    return Member(
+        require_text(person, "person", NAME_LENGTH), parse_choice(Role, role, "role"), allocation
+    )
 
 
 def required_roles(shape: Shape, phase: Phase) -> list[RoleRule]:

@@ -14,11 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
 from mlpilot.errors import (
     CorruptWorkspaceError,
     DatabaseUnreachableError,
+    MlpilotError,
     ValidationError,
     WorkspaceError,
 )
@@ -44,8 +51,14 @@ class Location:
 
     @property
     def is_sqlite(self) -> bool:
-        """True for the embedded default (a SQLite file in ``home``)."""
+        """True for the embedded default (a SQLite file, by default in ``home``)."""
         return self.url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, or None (another database, or SQLite in memory)."""
+        database = make_url(self.url).database if self.is_sqlite else None
+        return Path(database) if database and database != ":memory:" else None
 
     @property
     def events_path(self) -> Path:
@@ -65,42 +78,59 @@ def resolve(location: str | Path | None = None) -> Location:
     text = str(location)
     if "://" in text:
         try:
-            make_url(text)
-        except ArgumentError:
+            make_url(text).port  # noqa: B018 - parses the port, which may be malformed
+        except (ArgumentError, ValueError):
             raise ValidationError(f"invalid database URL {text!r}") from None
-        return Location(text, home.resolve())
+        located = Location(text, home.expanduser().resolve())
+        # A SQLite URL names its own file: keep the workspace's files beside it.
+        db_file = located.sqlite_file
+        return Location(text, db_file.resolve().parent) if db_file else located
     folder = Path(text).expanduser().resolve()
     return Location(f"sqlite:///{folder / DB_FILE}", folder)
 
 
 def connect(location: Location, *, create: bool) -> Engine:
     """Open the metadata database, creating (when allowed) and migrating it to the newest schema."""
-    if location.is_sqlite:
-        db_file = location.home / DB_FILE
-        if not db_file.exists():
-            if not create:
-                raise WorkspaceError(
-                    f"no mlpilot workspace at {location.home}; run 'mlpilot init' there, "
-                    "or set MLPILOT_HOME / MLPILOT_DB"
-                )
-            location.home.mkdir(parents=True, exist_ok=True)
+    db_file = location.sqlite_file
+    if db_file is not None and not db_file.exists():
+        if not create:
+            raise WorkspaceError(
+                f"no mlpilot workspace at {db_file.parent if db_file.name == DB_FILE else db_file}"
+                "; run 'mlpilot init' there, or set MLPILOT_HOME / MLPILOT_DB"
+            )
+        try:
+            db_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file in the way, no permission, read-only disk
+            raise WorkspaceError(
+                f"cannot create the workspace folder {db_file.parent}: {exc.strerror or exc}"
+            ) from None
     engine = _engine(location)
     try:
         migrate(engine)
-    except OperationalError as exc:
+    except BaseException as exc:
         engine.dispose()
-        if location.is_sqlite:
-            raise CorruptWorkspaceError(_corrupt(location, exc)) from None
-        raise DatabaseUnreachableError(
-            f"cannot reach the database {location.display()}: {_first_line(exc)}"
-        ) from None
-    except DatabaseError as exc:
-        engine.dispose()
-        raise CorruptWorkspaceError(_corrupt(location, exc)) from None
-    except BaseException:
-        engine.dispose()
+        if isinstance(exc, DatabaseError):
+            raise database_error(location.display(), exc) from None
         raise
     return engine
+
+
+def database_error(display: str, exc: DatabaseError) -> MlpilotError:
+    """The mlpilot error for a driver error: locked, unreachable, or not a (sound) workspace."""
+    message = _first_line(exc)
+    if isinstance(exc, DataError):  # a value the database refuses that validation let through
+        return ValidationError(f"the database {display} refused a value: {message}")
+    if isinstance(exc, OperationalError):
+        if "locked" in message:
+            return WorkspaceError(
+                f"the workspace database {display} is locked by another process; try again"
+            )
+        if not display.startswith("sqlite"):
+            return DatabaseUnreachableError(f"cannot reach the database {display}: {message}")
+    return CorruptWorkspaceError(
+        f"the workspace database {display} cannot be read ({message}); "
+        "it is not an mlpilot workspace or it is damaged"
+    )
 
 
 def _engine(location: Location) -> Engine:
@@ -113,9 +143,8 @@ def _engine(location: Location) -> Engine:
     try:
         engine = create_engine(location.url, **options)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise WorkspaceError(
-            f"no driver for {location.display()} ({exc}); for PostgreSQL install mlpilot[postgres]"
-        ) from None
+        hint = "; install mlpilot[postgres]" if location.url.startswith("postgres") else ""
+        raise WorkspaceError(f"no database driver for {location.display()} ({exc}){hint}") from None
     except ArgumentError as exc:
         raise ValidationError(f"invalid database URL {location.display()}: {exc}") from None
     if location.is_sqlite:
@@ -177,13 +206,6 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 def _foreign_tables(connection: Any) -> list[str]:
     return [name for name in inspect(connection).get_table_names() if name != "alembic_version"]
-
-
-def _corrupt(location: Location, exc: Exception) -> str:
-    return (
-        f"the workspace database {location.display()} cannot be read "
-        f"({_first_line(exc)}); it is not an mlpilot workspace or it is damaged"
-    )
 
 
 def _first_line(exc: Exception) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from mlpilot.domain.charter import Baseline, Charter, Shape, Status, Task
 from mlpilot.domain.criteria import Comparator, Constraint, Criterion, EffectScale
@@ -24,6 +24,7 @@ from mlpilot.domain.network import Ally, Consultation, Relation
 from mlpilot.domain.team import Member, Role
 from mlpilot.errors import AlreadyExistsError, MlpilotError, NotFoundError
 from mlpilot.store import schema as t
+from mlpilot.store.database import database_error
 
 _APPEND_ATTEMPTS = 20
 
@@ -49,8 +50,15 @@ class MetadataStore:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
-            yield connection
+        """One transaction; driver errors other than constraint violations become mlpilot's."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except IntegrityError:
+            raise
+        except DatabaseError as exc:
+            display = self.engine.url.render_as_string(hide_password=True)
+            raise database_error(display, exc) from None
 
     def _id(self, connection: Connection, slug: str, *, lock: bool = False) -> int:
         query = select(t.initiatives.c.id).where(t.initiatives.c.slug == slug)
