@@ -36,7 +36,7 @@ def table(source: str | Path | Any, connection: DuckDBBackend | None = None) -> 
         if reader is not None:
             if not path.exists():
                 raise NotFoundError(f"no file {path}")
-            return getattr(con, reader)(str(path))  # type: ignore[no-any-return]
+            return getattr(con, reader)(str(path))
         if isinstance(source, str) and source in con.list_tables():
             return con.table(source)
         raise ValidationError(

@@ -1,0 +1,275 @@
+"""The engine half of drift: reference profiles, current histograms, ECDF comparisons.
+
+Numeric columns are binned on edges fixed by the reference: its deciles (linear interpolation,
+computed once over the non-missing values; repeated or non-finite edges dropped). Bins are
+``(-inf, e1), [e1, e2), …, [ek, +inf]``, so values outside the reference range fall into the end
+bins. Categorical columns count the reference's categories plus one bin for values it never saw.
+Missing values (NULL, and NaN in floating columns) are counted apart.
+
+The current side is ONE aggregate over the table: for each numeric column the count of values
+below each edge, for each categorical column the count of each reference category. Grouped by a
+time window, the same aggregate yields every window's histograms in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlpilot.engine.columns import Kind, is_missing
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+DECILES = tuple(i / 10 for i in range(1, 10))
+# Beyond this many categories in all, categorical counts take a group-by of their own.
+MAX_INLINE_CATEGORIES = 256
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """The reference's summary of one column: enough to bin and compare any later data."""
+
+    name: str
+    kind: Kind
+    count: int  # non-missing values
+    missing: int
+    bins: tuple[int, ...]  # numeric: len(edges) + 1 counts; categorical: categories + unseen
+    edges: tuple[float, ...] = ()
+    categories: tuple[str, ...] = ()
+    mean: float | None = None  # over finite values; for the Wasserstein normalisation
+    std: float | None = None  # population standard deviation (ddof=0) over finite values
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (stored in the event store's summaries)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ColumnProfile:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            **{
+                **data,
+                "bins": tuple(data["bins"]),
+                "edges": tuple(data["edges"]),
+                "categories": tuple(data["categories"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One column of the current data on the reference's bins."""
+
+    count: int
+    missing: int
+    bins: tuple[int, ...]
+
+
+def _one_row(expr: ir.Table) -> dict[str, Any]:
+    rows = expr.to_pyarrow().to_pylist()
+    return dict(rows[0]) if rows else {}
+
+
+def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]:
+    """Profile the reference: one aggregate for counts, deciles and moments; one group-by for
+    categories; then one aggregate for the numeric bins."""
+    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+    categorical = [name for name, kind in kinds.items() if kind == "categorical"]
+    import ibis
+
+    # Non-finite values become NULL in a projection, which aggregates skip: much faster in
+    # DuckDB than a FILTER clause on each aggregate.
+    finite = {}
+    for i, name in enumerate(numeric):
+        column = table[name].cast("float64")
+        keep = ~column.isnan() & ~column.isinf()
+        finite[f"_f{i}"] = ibis.ifelse(keep, column, ibis.null("float64"))
+    cleaned = table.mutate(**finite)
+    metrics: dict[str, Any] = {"_rows": cleaned.count()}
+    for i, name in enumerate(kinds):
+        metrics[f"m{i}"] = is_missing(cleaned, name).sum()
+    for j in range(len(numeric)):
+        values = cleaned[f"_f{j}"]
+        metrics[f"q{j}"] = values.quantile(list(DECILES))
+        metrics[f"mean{j}"] = values.mean()
+        metrics[f"std{j}"] = values.std(how="pop")
+    first = _one_row(cleaned.aggregate(**metrics))
+    rows = int(first["_rows"])
+    index = {name: i for i, name in enumerate(kinds)}
+    edges = {name: _edges(first[f"q{j}"]) for j, name in enumerate(numeric)}
+    categories = _category_counts(table, categorical) if categorical else {}
+    reference_bins = _numeric_bins(table, edges) if numeric else {}
+    profiles: dict[str, ColumnProfile] = {}
+    for name in kinds:
+        i = index[name]
+        missing = int(first[f"m{i}"] or 0)
+        count = rows - missing
+        if kinds[name] == "numeric":
+            cumulative, _ = reference_bins[name]
+            profiles[name] = ColumnProfile(
+                name, "numeric", count, missing, _from_cumulative(cumulative, count),
+                edges=edges[name], mean=_float(first[f"mean{numeric.index(name)}"]),
+                std=_float(first[f"std{numeric.index(name)}"]),
+            )  # fmt: skip
+        else:
+            counted = categories[name]
+            profiles[name] = ColumnProfile(
+                name, "categorical", count, missing, (*counted.values(), 0),
+                categories=tuple(counted),
+            )  # fmt: skip
+    return profiles
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _edges(quantiles: list[float] | None) -> tuple[float, ...]:
+    import math
+
+    if not quantiles:
+        return ()
+    finite = sorted({float(q) for q in quantiles if q is not None and math.isfinite(q)})
+    return tuple(finite)
+
+
+def _from_cumulative(cumulative: list[int], count: int) -> tuple[int, ...]:
+    """Bin counts from the counts below each edge (and the total of non-missing values)."""
+    bounds = [0, *cumulative, count]
+    return tuple(int(bounds[k + 1] - bounds[k]) for k in range(len(bounds) - 1))
+
+
+def _category_counts(table: ir.Table, names: list[str]) -> dict[str, dict[str, int]]:
+    """Counts of each category, most frequent first, for every categorical column: one pass."""
+    import ibis
+
+    long = table.select(*[table[name].cast("string").name(name) for name in names]).pivot_longer(
+        ibis.selectors.all(), names_to="column", values_to="value"
+    )
+    present = long.filter(long.value.notnull())
+    counted = (
+        present.group_by(["column", "value"])
+        .aggregate(n=ibis._.count())
+        .order_by([ibis.desc("n"), "value"])
+    )
+    result: dict[str, dict[str, int]] = {name: {} for name in names}
+    for row in counted.to_pyarrow().to_pylist():
+        result[row["column"]][row["value"]] = int(row["n"])
+    return result
+
+
+def _numeric_bins(
+    table: ir.Table, edges: dict[str, tuple[float, ...]]
+) -> dict[str, tuple[list[int], int]]:
+    """Counts below each edge and missing counts for numeric columns: one aggregate."""
+    metrics: dict[str, Any] = {}
+    for i, (name, column_edges) in enumerate(edges.items()):
+        metrics[f"m{i}"] = is_missing(table, name).sum()
+        for k, edge in enumerate(column_edges):
+            metrics[f"c{i}_{k}"] = (table[name] < edge).sum()
+    row = _one_row(table.aggregate(**metrics)) if metrics else {}
+    return {
+        name: (
+            [int(row[f"c{i}_{k}"] or 0) for k in range(len(column_edges))],
+            int(row[f"m{i}"] or 0),
+        )
+        for i, (name, column_edges) in enumerate(edges.items())
+    }
+
+
+def histogram_metrics(table: ir.Table, profiles: dict[str, ColumnProfile]) -> dict[str, Any]:
+    """The named reductions whose values :func:`read_histograms` turns into histograms.
+
+    Kept apart from executing them so a caller can add a group-by (time windows) around them.
+    """
+    metrics: dict[str, Any] = {"_rows": table.count()}
+    for i, column in enumerate(profiles.values()):
+        metrics[f"m{i}"] = is_missing(table, column.name).sum()
+        if column.kind == "numeric":
+            for k, edge in enumerate(column.edges):
+                metrics[f"c{i}_{k}"] = (table[column.name] < edge).sum()
+        else:
+            value = table[column.name].cast("string")
+            for k, category in enumerate(column.categories):
+                metrics[f"c{i}_{k}"] = (value == category).sum()
+    return metrics
+
+
+def read_histograms(
+    row: dict[str, Any], profiles: dict[str, ColumnProfile]
+) -> dict[str, Histogram]:
+    """Histograms from one result row of :func:`histogram_metrics`."""
+    rows = int(row["_rows"] or 0)
+    result: dict[str, Histogram] = {}
+    for i, column in enumerate(profiles.values()):
+        missing = int(row[f"m{i}"] or 0)
+        count = rows - missing
+        width = len(column.edges) if column.kind == "numeric" else len(column.categories)
+        counts = [int(row[f"c{i}_{k}"] or 0) for k in range(width)]
+        if column.kind == "numeric":
+            bins = _from_cumulative(counts, count)
+        else:
+            bins = (*counts, count - sum(counts))
+        result[column.name] = Histogram(count, missing, bins)
+    return result
+
+
+def histograms(table: ir.Table, profiles: dict[str, ColumnProfile]) -> dict[str, Histogram]:
+    """The current data on the reference's bins: one aggregate over the table."""
+    return read_histograms(
+        _one_row(table.aggregate(**histogram_metrics(table, profiles))), profiles
+    )
+
+
+@dataclass(frozen=True)
+class EcdfComparison:
+    """The KS statistic and the Wasserstein-1 distance between two samples of one column."""
+
+    statistic: float
+    wasserstein: float
+    n_reference: int
+    n_current: int
+
+
+def compare_ecdf(reference: ir.Table, current: ir.Table, name: str) -> EcdfComparison:
+    """max |F_ref - F_cur| and the integral of |F_ref - F_cur|, in one query over both tables.
+
+    Each side is reduced to counts per distinct value; the merged, ordered values carry both
+    cumulative shares (a window sum), as ``scipy.stats.ks_2samp`` and ``wasserstein_distance``
+    compute them. Missing and non-finite values are left out.
+    """
+    import ibis
+
+    def counts(table: ir.Table, label: str) -> ir.Table:
+        column = table[name].cast("float64")
+        values = table.select(v=column).filter(column.notnull())
+        values = values.filter(~values.v.isnan() & ~values.v.isinf())
+        return values.group_by("v").aggregate(**{label: values.count()})
+
+    merged = counts(reference, "r").outer_join(counts(current, "k"), "v")
+    merged = merged.select(
+        v=ibis.coalesce(merged.v, merged.v_right),
+        r=merged.r.fill_null(0),
+        k=merged.k.fill_null(0),
+    )
+    ordered = ibis.window(order_by="v", preceding=None, following=0)
+    whole = ibis.window()
+    steps = merged.select(
+        gap=(merged.r.sum().over(ordered) / merged.r.sum().over(whole))
+        - (merged.k.sum().over(ordered) / merged.k.sum().over(whole)),
+        width=merged.v.lead().over(ibis.window(order_by="v")) - merged.v,
+        r=merged.r,
+        k=merged.k,
+    )
+    row = _one_row(
+        steps.aggregate(
+            d=steps.gap.abs().max(),
+            w=(steps.gap.abs() * steps.width).sum(),
+            n_r=steps.r.sum(),
+            n_k=steps.k.sum(),
+        )
+    )
+    return EcdfComparison(
+        float(row["d"] or 0.0), float(row["w"] or 0.0), int(row["n_r"] or 0), int(row["n_k"] or 0)
+    )
