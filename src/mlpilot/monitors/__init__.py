@@ -1,0 +1,1 @@
+"""The monitors: each joins an engine half (summaries) and a stats half (inference)."""
