@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from mlpilot.cli import criteria, initiatives, lifecycle, network, status, team
+from mlpilot.cli import criteria, drift, initiatives, lifecycle, network, status, team
 from mlpilot.cli.common import console, done, open_workspace
 from mlpilot.errors import MlpilotError
 
@@ -68,6 +68,7 @@ app.command("decide")(lifecycle.decide)
 app.command("learn")(lifecycle.learn)
 app.command("learnings")(lifecycle.learnings)
 app.command("status")(status.status)
+app.command("drift")(drift.drift)
 
 
 def main(argv: list[str] | None = None) -> int:
