@@ -18,9 +18,14 @@ def duckdb(path: Path | None = None, *, read_only: bool = False) -> DuckDBBacken
     """An Ibis DuckDB connection: in memory, or on the database file ``path``."""
     import ibis
 
-    if path is None:
-        return ibis.duckdb.connect()
-    return ibis.duckdb.connect(str(path), read_only=read_only)
+    con = (
+        ibis.duckdb.connect()
+        if path is None
+        else ibis.duckdb.connect(str(path), read_only=read_only)
+    )
+    # Time windows are cut in UTC whatever the machine's zone.
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
 
 
 def table(source: str | Path | Any, connection: DuckDBBackend | None = None) -> ir.Table:
@@ -42,9 +47,32 @@ def table(source: str | Path | Any, connection: DuckDBBackend | None = None) -> 
         raise ValidationError(
             f"cannot read {source!s}: give a .parquet or .csv file, or the name of a table"
         )
-    try:
-        return con.create_table(f"_frame_{id(source)}", source, temp=True, overwrite=True)
-    except Exception as exc:  # ibis raises several types for an unknown object
+    arrow = _to_arrow(source)
+    name = f"_frame_{id(source)}"
+    con.con.register(name, arrow)  # DuckDB reads the Arrow buffers in place
+    return con.table(name)
+
+
+def _to_arrow(frame: Any) -> Any:
+    """A pyarrow Table from a pandas, polars or Arrow frame; a clear error for anything else."""
+    import pyarrow as pa
+
+    if isinstance(frame, pa.Table):
+        arrow = frame
+    elif hasattr(frame, "to_arrow"):  # polars
+        arrow = frame.to_arrow()
+    elif type(frame).__module__.startswith("pandas"):
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    else:
         raise ValidationError(
-            f"cannot read a {type(source).__name__}: give a pandas, polars or Arrow frame"
-        ) from exc
+            f"cannot read a {type(frame).__name__}: give a Parquet or CSV file, or a pandas, "
+            "polars or Arrow frame"
+        )
+    # Nanosecond times (pandas' default) become microseconds, the unit every engine shares.
+    fields = [
+        pa.field(f.name, pa.timestamp("us", f.type.tz))
+        if pa.types.is_timestamp(f.type) and f.type.unit == "ns"
+        else f
+        for f in arrow.schema
+    ]
+    return arrow.cast(pa.schema(fields), safe=False) if fields != list(arrow.schema) else arrow

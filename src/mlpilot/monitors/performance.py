@@ -1,0 +1,208 @@
+"""Model performance per time window, judged against the model criteria and the baseline.
+
+The engine half (``mlpilot.engine.performance``) reduces predictions joined to their outcomes
+to per-window sums and counts; the stats half (``mlpilot.stats``) turns them into the metrics
+scikit-learn would compute on the same rows. A window where a model criterion fails yields a
+breach that carries the criterion's fallback plan.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from mlpilot.domain.charter import Charter, Task
+from mlpilot.domain.criteria import Criterion
+from mlpilot.domain.metrics import CATALOGUE, CriterionKind
+from mlpilot.engine import performance as engine
+from mlpilot.errors import ValidationError
+from mlpilot.stats.classification import (
+    brier,
+    calibration,
+    log_loss,
+    multiclass_metrics,
+    threshold_metrics,
+)
+from mlpilot.stats.regression import regression_metrics
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+# The catalogue says f1 for any classifier; a multiclass window reports its macro F1.
+_ALIASES = {Task.MULTICLASS: {"f1": "macro_f1"}}
+
+
+def evaluate(
+    predictions: ir.Table,
+    outcomes: ir.Table,
+    *,
+    charter: Charter,
+    criteria: list[Criterion],
+    window: str = "1d",
+    threshold: float = 0.5,
+    model_version: str | None = None,
+) -> dict[str, Any]:
+    """The ``mlpilot performance`` report: ``windows`` with metrics, verdicts and breaches."""
+    from mlpilot.monitors.drift import _interval
+
+    if not 0.0 <= threshold <= 1.0 or math.isnan(threshold):
+        raise ValidationError(f"the decision threshold must be in [0, 1], got {threshold}")
+    step = timedelta(**_interval(window))
+    if model_version is not None:
+        if "model_version" not in predictions.columns:
+            raise ValidationError("the predictions have no model_version column")
+        predictions = predictions.filter(predictions.model_version == model_version)
+    model_criteria = [c for c in criteria if c.kind is CriterionKind.MODEL]
+    constraints = tuple(dict.fromkeys(c for c in map(_constraint, model_criteria) if c is not None))
+    data = engine.joined(predictions, outcomes)
+    task = charter.task
+    sums = engine.totals(data, window, task.value, threshold)
+    ranking = engine.ranking(data, window, constraints) if task is Task.BINARY else {}
+    confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
+    windows = []
+    for row in sums:
+        start = _utc(row["_window"])
+        metrics, extra = _metrics(
+            task, row, ranking.get(row["_window"]), confusions.get(row["_window"])
+        )
+        best = ranking.get(row["_window"], {})
+        verdicts = [_verdict(c, task, metrics, best, constraints) for c in model_criteria]
+        windows.append(
+            {
+                "start": start.isoformat(),
+                "end": (start + step).isoformat(),
+                "n": int(row["n"]),
+                "labeled": int(row["labeled"] or 0),
+                "label_coverage": (row["labeled"] or 0) / row["n"] if row["n"] else None,
+                "label_delay_hours": _hours(row["delay_median_s"]),
+                "label_delay_mean_hours": _hours(row["delay_mean_s"]),
+                "metrics": metrics,
+                **extra,
+                "baseline": _baseline(charter, metrics),
+                "verdicts": verdicts,
+                "breaches": [v for v in verdicts if v["met"] is False],
+            }
+        )
+    return {
+        "slug": charter.slug,
+        "task": task.value,
+        "window": window,
+        "threshold": threshold,
+        "model_version": model_version,
+        "windows": windows,
+    }
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600
+
+
+def _clean(value: float | None) -> float | None:
+    """JSON has no NaN: an undefined metric (one class only, no labels) is null."""
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _metrics(
+    task: Task,
+    row: dict[str, Any],
+    ranked: dict[str, Any] | None,
+    confusion: dict[tuple[str, str], int] | None,
+) -> tuple[dict[str, float | None], dict[str, Any]]:
+    labeled = int(row["labeled"] or 0)
+    extra: dict[str, Any] = {}
+    values: dict[str, float] = {}
+    if task is Task.BINARY:
+        counts = {k: int(row[k] or 0) for k in ("tp", "fp", "fn", "tn")}
+        values |= threshold_metrics(**counts)
+        values["log_loss"] = log_loss(row["log_loss_sum"] or 0.0, labeled)
+        values["brier"] = brier(row["brier_sum"] or 0.0, labeled)
+        pos, neg = (int(ranked["pos"]), int(ranked["neg"])) if ranked else (0, 0)
+        ranks = ranked or {}
+        values["roc_auc"] = ranks["auc_pairs2"] / (2 * pos * neg) if pos and neg else math.nan
+        values["pr_auc"] = ranks["ap_sum"] / pos if pos else math.nan
+        bins = len(engine.CALIBRATION_EDGES) + 1
+        extra["calibration"] = calibration(
+            [row[f"cal_n{b}"] or 0 for b in range(bins)],
+            [row[f"cal_p{b}"] or 0.0 for b in range(bins)],
+            [row[f"cal_y{b}"] or 0.0 for b in range(bins)],
+        )
+        extra["confusion"] = counts
+    elif task is Task.MULTICLASS:
+        labels = sorted({label for pair in (confusion or {}) for label in pair})
+        matrix = [[(confusion or {}).get((y, p), 0) for p in labels] for y in labels]
+        values |= (
+            multiclass_metrics(matrix) if labels else {"accuracy": math.nan, "macro_f1": math.nan}
+        )
+    elif task is Task.REGRESSION:
+        values |= regression_metrics(
+            labeled, row["abs_error_sum"] or 0.0, row["squared_error_sum"] or 0.0,
+            row["ape_sum"] or 0.0, row["y_sum"] or 0.0, row["y_ss"] or 0.0,
+        )  # fmt: skip
+    else:
+        raise ValidationError(f"performance monitoring does not cover {task.value} models yet")
+    return {name: _clean(value) for name, value in values.items()}, extra
+
+
+def _constraint(criterion: Criterion) -> engine.Constraint | None:
+    c = criterion.constraint
+    if c is None or criterion.metric not in engine.CURVE_METRICS:
+        return None
+    if c.metric not in engine.CURVE_METRICS:
+        return None
+    return engine.Constraint(criterion.metric, c.metric, c.op.value, c.target)
+
+
+def _verdict(
+    criterion: Criterion,
+    task: Task,
+    metrics: dict[str, float | None],
+    best: dict[str, Any],
+    constraints: tuple[engine.Constraint, ...],
+) -> dict[str, Any]:
+    name = _ALIASES.get(task, {}).get(criterion.metric, criterion.metric)
+    observed: float | None
+    note = None
+    if criterion.constraint is not None:
+        wanted = _constraint(criterion)
+        if wanted is None:
+            observed, note = None, "this constraint cannot be evaluated from the windows' counts"
+        else:
+            observed = _clean(best.get(f"best{constraints.index(wanted)}"))
+            if observed is None:
+                note = "no threshold satisfies the constraint"
+                observed = 0.0 if best else None
+    else:
+        observed = metrics.get(name)
+        if name not in metrics:
+            note = f"{name} is not computed for {task.value} models"
+    met = None if observed is None else criterion.is_met(observed)
+    return {
+        "criterion_id": criterion.id,
+        "criterion": criterion.describe(),
+        "metric": criterion.metric,
+        "observed": observed,
+        "target": criterion.target,
+        "met": met,
+        "plan": criterion.plan,
+        "note": note,
+    }
+
+
+def _baseline(charter: Charter, metrics: dict[str, float | None]) -> dict[str, Any] | None:
+    base = charter.baseline
+    if base.value is None or base.metric is None or metrics.get(base.metric) is None:
+        return None
+    model = metrics[base.metric]
+    assert model is not None
+    higher = CATALOGUE[base.metric].higher_is_better
+    return {
+        "metric": base.metric,
+        "baseline": base.value,
+        "model": model,
+        "beats_baseline": model > base.value if higher else model < base.value,
+    }
