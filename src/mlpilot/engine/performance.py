@@ -84,7 +84,8 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
             "log_loss_sum": ibis.ifelse(positive, _neg_log(p), _neg_log(1 - p)).sum(
                 where=has_label
             ),
-            "brier_sum": ((p - y) ** 2).sum(where=has_label),
+            # scikit-learn's two-column form; equal to (p - y)^2 up to its rounding of 1 - p.
+            "brier_sum": (((y - p) ** 2 + ((1 - y) - (1 - p)) ** 2) / 2).sum(where=has_label),
         }
         calibration_bin = sum(
             ((p > edge).cast("int64") for edge in CALIBRATION_EDGES), ibis.literal(0)
@@ -113,6 +114,8 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
             "ape_sum": (error.abs() / ibis.greatest(y.abs(), EPS)).sum(where=has_label),
             "y_sum": y.sum(where=has_label),
             "y_ss": ((y - data._mean_y) ** 2).sum(where=has_label),
+            "y_min": y.min(where=has_label),
+            "y_max": y.max(where=has_label),
         }
     rows = data.group_by("_window").aggregate(**metrics).order_by("_window")
     return list(rows.to_pyarrow().to_pylist())

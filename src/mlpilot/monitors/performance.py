@@ -141,7 +141,9 @@ def _metrics(
     elif task is Task.REGRESSION:
         values |= regression_metrics(
             labeled, row["abs_error_sum"] or 0.0, row["squared_error_sum"] or 0.0,
-            row["ape_sum"] or 0.0, row["y_sum"] or 0.0, row["y_ss"] or 0.0,
+            row["ape_sum"] or 0.0, row["y_sum"] or 0.0,
+            # A constant y has no spread, whatever its floating-point mean says.
+            0.0 if row["y_min"] == row["y_max"] else row["y_ss"] or 0.0,
         )  # fmt: skip
     else:
         raise ValidationError(f"performance monitoring does not cover {task.value} models yet")

@@ -22,6 +22,8 @@ KS_EXACT_MAX_N = 10_000
 def shares(counts: ArrayLike) -> NDArray[np.float64]:
     """Normalised shares with empty bins floored at ``EMPTY_BIN_SHARE`` before normalising."""
     array = np.asarray(counts, dtype=np.float64)
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError("a histogram needs finite, non-negative counts")
     total = array.sum()
     if total <= 0:
         raise ValueError("cannot compare an empty histogram")
@@ -45,9 +47,12 @@ def js_distance(reference: ArrayLike, current: ArrayLike) -> float:
 
 
 def hellinger(reference: ArrayLike, current: ArrayLike) -> float:
-    """Hellinger distance (in [0, 1]): sqrt(1 - sum sqrt(r * c))."""
+    """Hellinger distance (in [0, 1]): sqrt(sum((sqrt r - sqrt c)^2) / 2).
+
+    This form is exactly 0 for identical histograms, where sqrt(1 - sum sqrt(r c)) is not.
+    """
     r, c = shares(reference), shares(current)
-    return float(math.sqrt(max(1.0 - np.sum(np.sqrt(r * c)), 0.0)))
+    return float(math.sqrt(np.sum((np.sqrt(r) - np.sqrt(c)) ** 2) / 2))
 
 
 def chi2_test(reference: ArrayLike, current: ArrayLike) -> tuple[float, float]:
@@ -74,7 +79,7 @@ def ks_pvalue(statistic: float, n_reference: int, n_current: int) -> float:
             _attempt_exact_2kssamp,
         )
 
-        # ks_2samp orders the samples so that the first is the larger one.
+        # The exact count is symmetric in the two sizes; pass the larger first.
         large, small = max(n1, n2), min(n1, n2)
         success, _d, prob = _attempt_exact_2kssamp(
             large, small, math.gcd(large, small), statistic, "two-sided"
@@ -90,6 +95,8 @@ def benjamini_hochberg(p_values: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(p_values, dtype=np.float64)
     if p.size == 0:
         return p
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("p-values must lie in [0, 1]")
     order = np.argsort(p)
     ranked = p[order] * p.size / np.arange(1, p.size + 1)
     adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
