@@ -116,6 +116,8 @@ def _metrics(
     labeled = int(row["labeled"] or 0)
     extra: dict[str, Any] = {}
     values: dict[str, float] = {}
+    if labeled == 0:  # no outcome has arrived yet: nothing to measure
+        return {}, extra
     if task is Task.BINARY:
         counts = {k: int(row[k] or 0) for k in ("tp", "fp", "fn", "tn")}
         values |= threshold_metrics(**counts)
