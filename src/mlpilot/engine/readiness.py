@@ -302,6 +302,7 @@ def summarize(
         target_summary = _target_summary(table, target, row, columns)
     reference_summary = None
     if reference is not None:
+        positions = {name: i for i, name in enumerate(table.columns)}
         reference_summary = ReferenceSummary(
             rows=ref_rows,
             ranges=tuple(
@@ -309,13 +310,13 @@ def summarize(
                     name,
                     low,
                     high,
-                    _int(row.get(f"c{table.columns.index(name)}_below")),
-                    _int(row.get(f"c{table.columns.index(name)}_above")),
+                    below=_int(row.get(f"c{positions[name]}_below")),
+                    above=_int(row.get(f"c{positions[name]}_above")),
                 )
                 for name, (low, high) in ranges.items()
             ),
             unseen=_unseen(table, reference),
-            only_in_reference=tuple(c for c in reference.columns if c not in table.columns),
+            only_in_reference=tuple(c for c in reference.columns if c not in positions),
             not_in_reference=tuple(c for c in table.columns if c not in reference.columns),
             type_mismatch=mismatch,
         )
