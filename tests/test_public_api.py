@@ -19,7 +19,7 @@ from mlpilot.errors import MlpilotError
 SRC = Path(mlpilot.__file__).resolve().parent
 HEAVY = (
     "fastapi", "starlette", "uvicorn", "flask", "sklearn", "pyspark", "matplotlib", "plotly",
-    "altair", "typer", "rich",
+    "altair", "typer", "rich", "duckdb", "ibis", "pandas", "polars", "pyarrow",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from mlpilot.errors import (
     WorkspaceError,
 )
 from mlpilot.report.status import StatusReport
+from mlpilot.store.events import ImportResult, ReferenceInfo
 from mlpilot.workspace import Initiative, Workspace
 
 __version__ = "0.1.0"
@@ -42,6 +43,7 @@ __all__ = [
     "DatabaseUnreachableError",
     "Decision",
     "EffectScale",
+    "ImportResult",
     "Initiative",
     "Learning",
     "Match",
@@ -50,6 +52,7 @@ __all__ = [
     "MlpilotError",
     "NotFoundError",
     "Phase",
+    "ReferenceInfo",
     "Relation",
     "Role",
     "Shape",

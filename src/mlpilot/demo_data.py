@@ -46,7 +46,7 @@ def _customers(rng: np.random.Generator, n: int, shifted: bool) -> dict[str, np.
 
 
 def _model_logit(x: dict[str, np.ndarray]) -> np.ndarray:
-    return (
+    return np.asarray(
         -2.6
         - 0.07 * x["tenure_months"]
         + 0.6 * x["support_calls"]
@@ -60,7 +60,7 @@ def _true_probability(x: dict[str, np.ndarray], shifted: bool) -> np.ndarray:
     logit = _model_logit(x)
     if shifted:  # the promotion pulls basic-plan customers away, which the model never saw
         logit = 0.4 * logit + 1.8 * (x["plan"] == "basic") + 0.6 * (x["region"] == "south") - 1.0
-    return 1 / (1 + np.exp(-logit))
+    return np.asarray(1 / (1 + np.exp(-logit)))
 
 
 def generate(start: datetime, seed: int = 7) -> DemoData:
@@ -73,7 +73,9 @@ def generate(start: datetime, seed: int = 7) -> DemoData:
     reference = pa.table({**training, "label": training_label.astype(np.int64)})
 
     columns: dict[str, list[Any]] = {}
-    times, labels, delays = [], [], []
+    times: list[datetime] = []
+    labels: list[bool] = []
+    delays: list[float] = []
     for day in range(DAYS):
         shifted = day in EPISODE
         x = _customers(rng, PER_DAY, shifted)

@@ -14,10 +14,12 @@ Every CLI command is a thin call into these methods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from mlpilot.domain import lifecycle
 from mlpilot.domain.charter import Charter, Status, make_charter
@@ -36,6 +38,7 @@ from mlpilot.domain.team import Coverage, Member, Role, coverage, make_member
 from mlpilot.errors import ValidationError
 from mlpilot.report.status import StatusReport
 from mlpilot.store.database import Location, connect, resolve
+from mlpilot.store.events import EventStore, ImportResult, ReferenceInfo
 from mlpilot.store.metadata import MetadataStore
 
 Time = str | datetime | None
@@ -65,6 +68,12 @@ class Workspace:
     def close(self) -> None:
         """Release the database connections."""
         self.store.engine.dispose()
+
+    @cached_property
+    def events(self) -> EventStore:
+        """The monitoring data (DuckDB ``events.duckdb`` in the workspace folder, whatever holds
+        the metadata); it opens the file only for the duration of each call."""
+        return EventStore(self.location.events_path)
 
     def __enter__(self) -> Workspace:
         return self
@@ -305,6 +314,51 @@ class Initiative:
     def learnings(self) -> list[Learning]:
         """The learnings, oldest first."""
         return self._store.learnings(self.slug)
+
+    # Monitoring data -------------------------------------------------------------------------
+
+    def log_predictions(
+        self, source: str | Path | Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store predictions from a Parquet or CSV file or a pandas / polars / Arrow frame.
+
+        Columns: ``id`` and ``time`` (required), ``entity_id``, ``model_version``, ``score``
+        and/or ``prediction``; every other column is a feature. ``column_map`` names the
+        input's column for an mlpilot one, e.g. ``{"id": "prediction_id"}``. A row whose id is
+        stored already is skipped, so sending the same file twice stores it once.
+        """
+        self._store.charter(self.slug)
+        return self.workspace.events.import_predictions(self.slug, source, column_map)
+
+    def log_outcomes(
+        self, source: str | Path | Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store outcomes (labels): ``entity_id``, ``time``, ``label`` and optionally ``id``.
+
+        Without an id, it is derived from entity_id and time, so re-importing a file stores
+        nothing new; a corrected label for the same entity and time needs its own id (or a
+        later time).
+        """
+        self._store.charter(self.slug)
+        return self.workspace.events.import_outcomes(self.slug, source, column_map)
+
+    def add_reference(
+        self,
+        name: str,
+        source: str | Path | Any,
+        column_map: Mapping[str, str] | None = None,
+        replace: bool = False,
+    ) -> ImportResult:
+        """Store a named reference dataset (e.g. ``training``) that monitors compare against."""
+        self._store.charter(self.slug)
+        return self.workspace.events.add_reference(
+            self.slug, name, source, column_map, replace=replace
+        )
+
+    def references(self) -> list[ReferenceInfo]:
+        """The stored reference datasets, by name."""
+        self._store.charter(self.slug)
+        return self.workspace.events.references(self.slug)
 
     # Team and status -------------------------------------------------------------------------
 

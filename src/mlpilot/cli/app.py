@@ -7,7 +7,18 @@ from pathlib import Path
 
 import typer
 
-from mlpilot.cli import criteria, drift, initiatives, lifecycle, network, status, team
+from mlpilot.cli import (
+    criteria,
+    data,
+    drift,
+    initiatives,
+    lifecycle,
+    log,
+    network,
+    reference,
+    status,
+    team,
+)
 from mlpilot.cli.common import console, done, open_workspace
 from mlpilot.errors import MlpilotError
 
@@ -62,6 +73,9 @@ app.add_typer(initiatives.app, name="initiative")
 app.add_typer(criteria.app, name="criteria")
 app.add_typer(team.app, name="team")
 app.add_typer(network.app, name="network")
+app.add_typer(data.app, name="data")
+app.add_typer(log.app, name="log")
+app.add_typer(reference.app, name="reference")
 app.command("phase")(lifecycle.phase)
 app.command("history")(lifecycle.history)
 app.command("decide")(lifecycle.decide)
