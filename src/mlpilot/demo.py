@@ -2,7 +2,8 @@
 
 Three initiatives, all dated relative to now: *churn* (shipped after three loops, now in
 monitoring), *ticket-routing* (stopped after the data and the business looped it back) and
-*demand-forecast* (shipped after one modeling loop). Later issues add monitoring data.
+*demand-forecast* (shipped after one modeling loop). Churn carries 60 days of predictions with
+a drift episode, outcomes that arrive days later, and its training data as the reference.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def build_demo(directory: Path, *, replace: bool = False, now: datetime | None =
             path.unlink()
     workspace = Workspace.open(directory)
     _churn(workspace, now - timedelta(days=210))
+    _churn_monitoring(workspace.initiative("churn"), now)
     _routing(workspace, now - timedelta(days=300))
     _forecast(workspace, now - timedelta(days=400))
     _network(workspace, now)
@@ -157,6 +159,17 @@ def _churn(workspace: Workspace, start: datetime) -> None:
          ["data", "serving"], "deployment dry run"),
     ):  # fmt: skip
         churn.learn(text, tags=tags, source=source, at=day(n))
+
+
+def _churn_monitoring(churn: Initiative, now: datetime) -> None:
+    """60 days of predictions up to today, outcomes as they arrived, the training data."""
+    from mlpilot.demo_data import DAYS, generate
+
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    data = generate(today - timedelta(days=DAYS))
+    churn.add_reference("training", data.reference)
+    churn.log_predictions(data.predictions)
+    churn.log_outcomes(data.outcomes)
 
 
 def _routing(workspace: Workspace, start: datetime) -> None:

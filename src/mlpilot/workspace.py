@@ -360,6 +360,42 @@ class Initiative:
         self._store.charter(self.slug)
         return self.workspace.events.references(self.slug)
 
+    # Model monitors --------------------------------------------------------------------------
+
+    def performance(
+        self, *, window: str = "1d", threshold: float = 0.5, model_version: str | None = None
+    ) -> dict[str, Any]:
+        """Model metrics per time window, judged against the model criteria and the baseline."""
+        from mlpilot.monitors.model import performance_report
+
+        return performance_report(
+            self.workspace.events, self.charter, self.criteria(),
+            window=window, threshold=threshold, model_version=model_version,
+        )  # fmt: skip
+
+    def drift(
+        self,
+        reference: str = "training",
+        *,
+        window: str = "1d",
+        method: str | None = None,
+        columns: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Feature drift of each window of the predictions against a stored reference."""
+        from mlpilot.monitors.model import drift_windows
+
+        self._store.charter(self.slug)
+        return drift_windows(
+            self.workspace.events, self.slug, reference,
+            window=window, method=method, columns=columns,
+        )  # fmt: skip
+
+    def model_health(self, *, window: str = "1d") -> dict[str, Any]:
+        """The model monitor group's status (ok, warning, failing, no-data) and its evidence."""
+        from mlpilot.monitors.model import health
+
+        return health(self.workspace.events, self.charter, self.criteria(), window=window)
+
     # Team and status -------------------------------------------------------------------------
 
     def add_member(self, person: str, role: str | Role, allocation: float = 1.0) -> bool:
@@ -407,6 +443,7 @@ class Initiative:
             decisions=self.decisions(),
             learnings=self.learnings(),
             now=now or _now(),
+            monitors={"model": self.model_health()},
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -40,6 +42,37 @@ def overview(reports: list[StatusReport]) -> Table:
         for r in reports
     )  # fmt: skip
     return table("Initiatives", ("initiative", "status", "phase", "loops", "missing roles"), rows)
+
+
+_LIGHTS = {"ok": "green", "warning": "yellow", "failing": "red", "no-data": "dim"}
+
+
+def monitor_lines(monitors: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per monitor group: its light and the evidence behind it."""
+    lines = []
+    for group, health in monitors.items():
+        status = health["status"]
+        text = f"[{_LIGHTS[status]}]● {group}: {status}[/{_LIGHTS[status]}]"
+        if status == "no-data":
+            lines.append(f"{text} — {health['reason']}")
+            continue
+        day = health["judged_window"][:10]
+        shown = ", ".join(
+            f"{v['metric']} {v['observed']:.3f} ({'met' if v['met'] else 'FAILS'} {v['target']:g})"
+            for v in health["verdicts"]
+            if v["observed"] is not None
+        )
+        text += f" — {day} (labels {health['label_coverage']:.0%}): {shown or 'no criteria'}"
+        if health["windows_breached"]:
+            last = health["last_breach"][:10]
+            text += f"; {health['windows_breached']} window(s) breached, last {last}"
+        drift = health.get("drift")
+        if drift:
+            drifted = ", ".join(drift["drifted_columns"]) or "none"
+            seen = drift["windows_with_drift"]
+            text += f"; drift vs {drift['reference']} now: {drifted} ({seen} window(s) with drift)"
+        lines.append(text)
+    return lines
 
 
 def _days(seconds: float) -> str:
@@ -92,6 +125,7 @@ def render(report: StatusReport) -> Panel:
         f"{', '.join(cover['single_points']) or 'none'}"
     )
     parts: list[RenderableType] = [header, history, phases, criteria, team]
+    parts.extend(monitor_lines(data["monitors"]))
     if report.decisions:
         last = report.decisions[-1]
         parts.append(

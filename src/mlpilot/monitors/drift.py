@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.engine import drift as engine
@@ -166,7 +167,10 @@ def windows(
         current_bins = engine.read_histograms(row, profiles)
         results = [_binned(profiles[name], current_bins[name], method) for name in profiles]
         report = DriftReport(_adjust(results))
-        out.append({"start": row["_window"].isoformat(), **report.to_dict()})
+        start = row["_window"]
+        start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+        end = start + timedelta(**_interval(window))
+        out.append({"start": start.isoformat(), "end": end.isoformat(), **report.to_dict()})
     return out
 
 

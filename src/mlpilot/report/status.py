@@ -28,6 +28,7 @@ class StatusReport:
     decisions: list[Decision]
     learnings: list[Learning]
     now: datetime
+    monitors: dict[str, Any] | None = None  # monitor group -> health, computed by the monitors
 
     @property
     def phase(self) -> Phase:
@@ -85,6 +86,7 @@ class StatusReport:
             "team": [member_dict(m) for m in self.members],
             "decisions": [decision_dict(d) for d in self.decisions],
             "learnings": [learning_dict(item) for item in self.learnings],
+            "monitors": self.monitors or {},
         }
 
 

@@ -1,0 +1,182 @@
+"""The model monitor group on an initiative's stored data: performance, drift, health.
+
+Performance joins the stored predictions to the stored outcomes; drift compares each window of
+the predictions' features with a stored reference, through the reference's profile, computed once
+and kept in the event store's summaries, so day-after-day monitoring never rescans the reference.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from mlpilot.domain.charter import Charter
+from mlpilot.domain.criteria import Criterion
+from mlpilot.engine import drift as drift_engine
+from mlpilot.engine.columns import column_kinds
+from mlpilot.errors import NotFoundError, ValidationError
+from mlpilot.monitors import drift, performance
+from mlpilot.store.events import PREDICTION_COLUMNS, EventStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ibis.backends.duckdb import Backend
+
+PROFILE_KEY = "drift-profile"
+# A window is judged once at least this share of its predictions has an outcome.
+MATURE_COVERAGE = 0.5
+_NOT_FEATURES = {*PREDICTION_COLUMNS, "label"}
+
+
+@contextmanager
+def _connection(events: EventStore) -> Iterator[Backend]:
+    con = events.connect(read_only=True)
+    try:
+        yield con
+    finally:
+        con.disconnect()
+
+
+def _require(con: Backend, table: str, what: str) -> None:
+    if table not in con.list_tables():
+        raise NotFoundError(f"no {what} stored yet; add them with 'mlpilot log …'")
+
+
+def performance_report(
+    events: EventStore,
+    charter: Charter,
+    criteria: list[Criterion],
+    *,
+    window: str = "1d",
+    threshold: float = 0.5,
+    model_version: str | None = None,
+) -> dict[str, Any]:
+    """Model metrics per window of the stored predictions, judged against ``criteria``."""
+    with _connection(events) as con:
+        predictions = events.table_name(charter.slug, "predictions")
+        outcomes = events.table_name(charter.slug, "outcomes")
+        _require(con, predictions, f"predictions for {charter.slug}")
+        _require(con, outcomes, f"outcomes for {charter.slug}")
+        return performance.evaluate(
+            con.table(predictions),
+            con.table(outcomes),
+            charter=charter,
+            criteria=criteria,
+            window=window,
+            threshold=threshold,
+            model_version=model_version,
+        )
+
+
+def reference_profile(
+    events: EventStore, slug: str, reference: str
+) -> dict[str, drift_engine.ColumnProfile]:
+    """The stored profile of a reference, computed (once) if it is missing."""
+    saved = events.load_summary(slug, reference, PROFILE_KEY)
+    if saved is not None:
+        return {c["name"]: drift_engine.ColumnProfile.from_json(c) for c in saved["columns"]}
+    with _connection(events) as con:
+        table_name = events.table_name(slug, "reference", reference)
+        _require(con, table_name, f"reference {reference!r} for {slug}")
+        table = con.table(table_name)
+        kinds = {k: v for k, v in column_kinds(table).items() if k not in _NOT_FEATURES}
+        profiles = drift_engine.profile(table, kinds)
+    events.save_summary(
+        slug, reference, PROFILE_KEY, {"columns": [p.to_json() for p in profiles.values()]}
+    )
+    return profiles
+
+
+def drift_windows(
+    events: EventStore,
+    slug: str,
+    reference: str,
+    *,
+    window: str = "1d",
+    method: str | None = None,
+    columns: list[str] | None = None,
+) -> dict[str, Any]:
+    """Drift of each window of the stored predictions' features against ``reference``."""
+    profiles = reference_profile(events, slug, reference)
+    with _connection(events) as con:
+        table_name = events.table_name(slug, "predictions")
+        _require(con, table_name, f"predictions for {slug}")
+        table = con.table(table_name)
+        shared = [name for name in profiles if name in table.columns]
+        if columns is not None:
+            missing = [c for c in columns if c not in shared]
+            if missing:
+                raise ValidationError(
+                    f"no column {', '.join(map(repr, missing))} in both the reference and the "
+                    f"predictions; shared: {', '.join(shared) or 'none'}"
+                )
+            shared = columns
+        if not shared:
+            raise ValidationError(f"the predictions share no feature with reference {reference!r}")
+        chosen = {name: profiles[name] for name in shared}
+        results = drift.windows(table, "time", window, chosen, method=method)
+    return {"slug": slug, "reference": reference, "window": window, "windows": results}
+
+
+def health(
+    events: EventStore,
+    charter: Charter,
+    criteria: list[Criterion],
+    *,
+    reference: str | None = None,
+    window: str = "1d",
+) -> dict[str, Any]:
+    """The model group's light: ``ok``, ``warning``, ``failing`` or ``no-data``, with evidence.
+
+    Judged on the latest *mature* window (at least half its predictions labeled): failing when a
+    model criterion fails there, warning when the latest window's features drifted, else ok.
+    """
+    slug = charter.slug
+    if not events.path.exists() or not _has(events, events.table_name(slug, "predictions")):
+        return {"status": "no-data", "reason": "no predictions stored"}
+    if not _has(events, events.table_name(slug, "outcomes")):
+        return {"status": "no-data", "reason": "no outcomes stored yet"}
+    report = performance_report(events, charter, criteria, window=window)
+    mature = [w for w in report["windows"] if (w["label_coverage"] or 0) >= MATURE_COVERAGE]
+    result: dict[str, Any] = {"window": window}
+    if not mature:
+        result |= {"status": "no-data", "reason": "no window has enough labels yet"}
+    else:
+        latest = mature[-1]
+        breached = [w for w in report["windows"] if w["breaches"]]
+        result |= {
+            "status": "failing" if latest["breaches"] else "ok",
+            "judged_window": latest["start"],
+            "label_coverage": latest["label_coverage"],
+            "metrics": latest["metrics"],
+            "verdicts": latest["verdicts"],
+            "windows_breached": len(breached),
+            "last_breach": breached[-1]["start"] if breached else None,
+        }
+    names = [r.name for r in events.references(slug)]
+    chosen = reference or ("training" if "training" in names else (names[0] if names else None))
+    if chosen is not None:
+        windows = drift_windows(events, slug, chosen, window=window)["windows"]
+        if windows:
+            last = windows[-1]
+            drifted = [c["name"] for c in last["columns"] if c["drifted"]]
+            result["drift"] = {
+                "reference": chosen,
+                "window": last["start"],
+                "dataset_drift": last["dataset_drift"],
+                "drifted_columns": drifted,
+                "windows_with_drift": sum(
+                    1
+                    for w in windows
+                    if w["dataset_drift"] or any(c["drifted"] for c in w["columns"])
+                ),
+            }
+            if drifted and result.get("status") == "ok":
+                result["status"] = "warning"
+    return result
+
+
+def _has(events: EventStore, table: str) -> bool:
+    with _connection(events) as con:
+        return table in con.list_tables()
