@@ -15,6 +15,7 @@ from mlpilot.cli import (
     lifecycle,
     log,
     network,
+    performance,
     reference,
     status,
     team,
@@ -83,6 +84,7 @@ app.command("learn")(lifecycle.learn)
 app.command("learnings")(lifecycle.learnings)
 app.command("status")(status.status)
 app.command("drift")(drift.drift)
+app.command("performance")(performance.performance)
 
 
 def main(argv: list[str] | None = None) -> int:

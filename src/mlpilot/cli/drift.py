@@ -1,15 +1,27 @@
-"""``mlpilot drift``: compare current data with a reference, column by column."""
+"""``mlpilot drift``: compare data with a reference, column by column."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from mlpilot.cli.common import JSON_OPTION, console, print_json, table
+from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.errors import ValidationError
 
 
 def drift(
-    reference: str = typer.Argument(..., help="Reference data: a .parquet or .csv file."),
-    current: str = typer.Argument(..., help="Current data: a .parquet or .csv file."),
+    ctx: typer.Context,
+    reference: str = typer.Argument(
+        ..., help="Reference: a .parquet or .csv file, or with --initiative a stored name."
+    ),
+    current: str | None = typer.Argument(
+        None, help="Current data: a .parquet or .csv file (not with --initiative)."
+    ),
+    initiative: str | None = typer.Option(
+        None, help="Compare the initiative's stored predictions, window by window."
+    ),
+    window: str = typer.Option("1d", help="With --initiative: the window, e.g. 6h, 1d, 1w."),
     columns: str | None = typer.Option(
         None, help="Comma-separated columns to compare; default every shared column."
     ),
@@ -18,13 +30,30 @@ def drift(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Drift of CURRENT against REFERENCE per column, and for the dataset."""
-    from mlpilot.engine.connection import duckdb
-    from mlpilot.engine.connection import table as read
+    """Drift of CURRENT against REFERENCE per column, and for the dataset.
+
+    With --initiative SLUG, REFERENCE names a stored reference (see 'mlpilot reference') and
+    each window of the stored predictions is compared with it.
+    """
     from mlpilot.monitors.drift import check_method, compare
 
     check_method(method)
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if initiative is not None:
+        if current is not None:
+            raise ValidationError("give either --initiative with a reference name, or two files")
+        stored = open_workspace(ctx).initiative(initiative)
+        result = stored.drift(reference, window=window, method=method, columns=names)
+        if as_json:
+            print_json(result)
+            return
+        _print_windows(result["windows"])
+        return
+    if current is None:
+        raise ValidationError("give the CURRENT data file (or --initiative SLUG)")
+    from mlpilot.engine.connection import duckdb
+    from mlpilot.engine.connection import table as read
+
     connection = duckdb()
     report = compare(
         read(reference, connection), read(current, connection), columns=names, method=method
@@ -42,3 +71,13 @@ def drift(
     console.print(table(None, header, rows))
     verdict = "[red]dataset drift[/red]" if report.dataset_drift else "no dataset drift"
     console.print(f"{report.share_drifted:.0%} of columns drifted: {verdict}")
+
+
+def _print_windows(windows: list[dict[str, Any]]) -> None:
+    rows = (
+        (w["start"][:16].replace("T", " "), f"{w['share_drifted']:.0%}",
+         "[red]yes[/red]" if w["dataset_drift"] else "no",
+         ", ".join(c["name"] for c in w["columns"] if c["drifted"]) or "-")
+        for w in windows
+    )  # fmt: skip
+    console.print(table(None, ("window", "drifted", "dataset drift", "columns"), rows))

@@ -1,0 +1,46 @@
+"""``mlpilot performance``: model quality per time window as the labels arrive."""
+
+from __future__ import annotations
+
+import typer
+
+from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+
+
+def performance(
+    ctx: typer.Context,
+    slug: str,
+    window: str = typer.Option("1d", help="The window, e.g. 6h, 1d, 1w."),
+    model_version: str | None = typer.Option(None, help="Only this model version."),
+    threshold: float = typer.Option(0.5, help="Binary: the decision threshold on the score."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Model metrics per window from stored predictions joined to their outcomes."""
+    report = (
+        open_workspace(ctx)
+        .initiative(slug)
+        .performance(window=window, threshold=threshold, model_version=model_version)
+    )
+    if as_json:
+        print_json(report)
+        return
+    shown = {
+        "binary": ("roc_auc", "pr_auc", "recall"),
+        "multiclass": ("accuracy", "macro_f1"),
+        "regression": ("mae", "rmse", "r2"),
+    }.get(report["task"], ())
+    rows = []
+    for w in report["windows"]:
+        metrics, delay = w["metrics"], w["label_delay_hours"]
+        rows.append(
+            (
+                w["start"][:10] if window.endswith(("d", "w")) else w["start"][:16],
+                w["n"],
+                f"{w['label_coverage']:.0%}",
+                "-" if delay is None else f"{delay / 24:.1f}d",
+                *("-" if metrics.get(m) is None else f"{metrics[m]:.3f}" for m in shown),
+                ", ".join(b["metric"] for b in w["breaches"]) or "-",
+            )
+        )
+    header = ("window", "n", "labels", "delay", *shown, "fails")
+    console.print(table(None, header, rows))
