@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mlpilot.errors import AlreadyExistsError
-from mlpilot.store.database import DB_FILE
+from mlpilot.store.database import DB_FILE, EVENTS_FILE
 from mlpilot.workspace import Initiative, Workspace
 
 # (day, phase, cause, reason) — cause and reason are given for the loops.
@@ -62,8 +62,8 @@ FORECAST_MOVES: Moves = [
 def build_demo(directory: Path, *, replace: bool = False, now: datetime | None = None) -> Workspace:
     """Create the demo workspace in ``directory`` and return it open.
 
-    An existing workspace there is kept unless ``replace`` is set; then only its database file
-    is replaced, nothing else in the folder.
+    An existing workspace there is kept unless ``replace`` is set; then only its database files
+    (metadata and events) are replaced, nothing else in the folder.
     """
     now = now or datetime.now(UTC)
     db_file = Path(directory) / DB_FILE
@@ -72,8 +72,9 @@ def build_demo(directory: Path, *, replace: bool = False, now: datetime | None =
             raise AlreadyExistsError(
                 f"{directory} holds a workspace already; pass --replace to rebuild the demo"
             )
-        for path in db_file.parent.glob(DB_FILE + "*"):
-            path.unlink()
+        for pattern in (DB_FILE + "*", EVENTS_FILE + "*"):
+            for path in db_file.parent.glob(pattern):
+                path.unlink()
     workspace = Workspace.open(directory)
     _churn(workspace, now - timedelta(days=210))
     _churn_monitoring(workspace.initiative("churn"), now)

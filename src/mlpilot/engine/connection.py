@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,7 @@ def table(source: str | Path | Any, connection: DuckDBBackend | None = None) -> 
             f"cannot read {source!s}: give a .parquet or .csv file, or the name of a table"
         )
     arrow = _to_arrow(source)
-    name = f"_frame_{id(source)}"
+    name = f"_frame_{uuid.uuid4().hex}"  # id() is reused once a temporary frame is gone
     con.con.register(name, arrow)  # DuckDB reads the Arrow buffers in place
     return con.table(name)
 

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 DECILES = tuple(i / 10 for i in range(1, 10))
-# Beyond this many categories in all, categorical counts take a group-by of their own.
-MAX_INLINE_CATEGORIES = 256
 
 
 @dataclass(frozen=True)
@@ -94,21 +92,26 @@ def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]
         metrics[f"q{j}"] = values.quantile(list(DECILES))
         metrics[f"mean{j}"] = values.mean()
         metrics[f"std{j}"] = values.std(how="pop")
+        metrics[f"lo{j}"] = values.min()
+        metrics[f"hi{j}"] = values.max()
     first = _one_row(cleaned.aggregate(**metrics))
     rows = int(first["_rows"])
     index = {name: i for i, name in enumerate(kinds)}
-    edges = {name: _edges(first[f"q{j}"]) for j, name in enumerate(numeric)}
+    edges = {
+        name: _edges(first[f"q{j}"], first[f"lo{j}"], first[f"hi{j}"])
+        for j, name in enumerate(numeric)
+    }
     categories = _category_counts(table, categorical) if categorical else {}
-    reference_bins = _numeric_bins(table, edges) if numeric else {}
+    binned = {name: ColumnProfile(name, "numeric", 0, 0, (), edges=edges[name]) for name in numeric}
+    reference_bins = histograms(table, binned) if numeric else {}
     profiles: dict[str, ColumnProfile] = {}
     for name in kinds:
         i = index[name]
         missing = int(first[f"m{i}"] or 0)
         count = rows - missing
         if kinds[name] == "numeric":
-            cumulative, _ = reference_bins[name]
             profiles[name] = ColumnProfile(
-                name, "numeric", count, missing, _from_cumulative(cumulative, count),
+                name, "numeric", count, missing, reference_bins[name].bins,
                 edges=edges[name], mean=_float(first[f"mean{numeric.index(name)}"]),
                 std=_float(first[f"std{numeric.index(name)}"]),
             )  # fmt: skip
@@ -125,13 +128,17 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _edges(quantiles: list[float] | None) -> tuple[float, ...]:
+def _edges(
+    quantiles: list[float] | None, low: float | None, high: float | None
+) -> tuple[float, ...]:
+    """Distinct finite deciles, clamped to the data's range: interpolation may land a hair
+    outside it (DuckDB computes lo * (1 - t) + hi * t), which would split a constant column."""
     import math
 
-    if not quantiles:
+    if not quantiles or low is None or high is None:
         return ()
-    finite = sorted({float(q) for q in quantiles if q is not None and math.isfinite(q)})
-    return tuple(finite)
+    clamped = {min(max(float(q), low), high) for q in quantiles if q is not None}
+    return tuple(sorted(q for q in clamped if math.isfinite(q)))
 
 
 def _from_cumulative(cumulative: list[int], count: int) -> tuple[int, ...]:
@@ -159,25 +166,6 @@ def _category_counts(table: ir.Table, names: list[str]) -> dict[str, dict[str, i
     return result
 
 
-def _numeric_bins(
-    table: ir.Table, edges: dict[str, tuple[float, ...]]
-) -> dict[str, tuple[list[int], int]]:
-    """Counts below each edge and missing counts for numeric columns: one aggregate."""
-    metrics: dict[str, Any] = {}
-    for i, (name, column_edges) in enumerate(edges.items()):
-        metrics[f"m{i}"] = is_missing(table, name).sum()
-        for k, edge in enumerate(column_edges):
-            metrics[f"c{i}_{k}"] = (table[name] < edge).sum()
-    row = _one_row(table.aggregate(**metrics)) if metrics else {}
-    return {
-        name: (
-            [int(row[f"c{i}_{k}"] or 0) for k in range(len(column_edges))],
-            int(row[f"m{i}"] or 0),
-        )
-        for i, (name, column_edges) in enumerate(edges.items())
-    }
-
-
 def histogram_metrics(table: ir.Table, profiles: dict[str, ColumnProfile]) -> dict[str, Any]:
     """The named reductions whose values :func:`read_histograms` turns into histograms.
 
@@ -187,13 +175,25 @@ def histogram_metrics(table: ir.Table, profiles: dict[str, ColumnProfile]) -> di
     for i, column in enumerate(profiles.values()):
         metrics[f"m{i}"] = is_missing(table, column.name).sum()
         if column.kind == "numeric":
+            values = _comparable(table, column.name)
             for k, edge in enumerate(column.edges):
-                metrics[f"c{i}_{k}"] = (table[column.name] < edge).sum()
+                metrics[f"c{i}_{k}"] = (values < edge).sum()
         else:
             value = table[column.name].cast("string")
             for k, category in enumerate(column.categories):
                 metrics[f"c{i}_{k}"] = (value == category).sum()
     return metrics
+
+
+def _comparable(table: ir.Table, name: str) -> ir.NumericValue:
+    """The column with NaN as NULL. DuckDB folds ``x < edge`` from Parquet min/max statistics,
+    which writers compute without NaN, and would count NaN rows as below every edge."""
+    import ibis
+
+    column = table[name]
+    if not column.type().is_floating():
+        return column
+    return ibis.ifelse(column.isnan(), ibis.null(column.type()), column)
 
 
 def read_histograms(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlpilot.engine.windows import bucket
 from mlpilot.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -52,9 +53,7 @@ def joined(predictions: ir.Table, outcomes: ir.Table) -> ir.Table:
 
 
 def _bucket(table: ir.Table, window: str) -> ir.Table:
-    from mlpilot.monitors.drift import _interval
-
-    return table.mutate(_window=table.time.bucket(**_interval(window)))
+    return table.mutate(_window=bucket(table, "time", window))
 
 
 def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[dict[str, Any]]:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.engine import drift as engine
 from mlpilot.engine.columns import column_kinds
+from mlpilot.engine.windows import bucket, window_length
 from mlpilot.errors import ValidationError
 from mlpilot.stats import drift as stats
 
@@ -123,7 +124,18 @@ def compare(
         kinds = column_kinds(reference.select(*shared)) if shared else {}
     else:
         kinds = column_kinds(reference, columns)
-        column_kinds(current, columns)
+    unprofiled = [repr(name) for name in kinds if profiles is not None and name not in profiles]
+    if unprofiled:
+        raise ValidationError(
+            f"the reference profile has no column {', '.join(unprofiled)}; name the columns "
+            "to compare, or profile the reference again"
+        )
+    current_kinds = column_kinds(current, list(kinds))
+    for name, kind in kinds.items():
+        if current_kinds[name] != kind:
+            raise ValidationError(
+                f"column {name!r} is {kind} in the reference but {current_kinds[name]} now"
+            )
     if not kinds:
         raise ValidationError("no numeric or text columns in common to compare")
     if method == "ks" and any(kind == "categorical" for kind in kinds.values()):
@@ -158,7 +170,8 @@ def windows(
         raise ValidationError(
             f"{method} needs the full reference; per-window drift uses psi, js, hellinger or chi2"
         )
-    table = current.mutate(_window=current[time_column].bucket(**_interval(window)))
+    table = current.mutate(_window=bucket(current, time_column, window))
+    table = table.filter(table._window.notnull())
     metrics = engine.histogram_metrics(table, profiles)
     grouped = table.group_by("_window").aggregate(**metrics).order_by("_window")
     rows = grouped.to_pyarrow().to_pylist()
@@ -169,17 +182,9 @@ def windows(
         report = DriftReport(_adjust(results))
         start = row["_window"]
         start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-        end = start + timedelta(**_interval(window))
+        end = start + window_length(window)
         out.append({"start": start.isoformat(), "end": end.isoformat(), **report.to_dict()})
     return out
-
-
-def _interval(window: str) -> dict[str, int]:
-    units = {"h": "hours", "d": "days", "w": "weeks"}
-    text = window.strip().lower()
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) < 1:
-        raise ValidationError(f"invalid window {window!r}; use e.g. 1h, 6h, 1d or 1w")
-    return {units[text[-1]]: int(text[:-1])}
 
 
 def _default_method(column: engine.ColumnProfile, current: engine.Histogram) -> str:
@@ -201,6 +206,8 @@ def _column(
         if column.count == 0 or histogram.count == 0:
             return _undefined(column, histogram, chosen, "no values on one side")
         ecdf = engine.compare_ecdf(reference, current, column.name)
+        if ecdf.n_reference == 0 or ecdf.n_current == 0:
+            return _undefined(column, histogram, chosen, "no finite values on one side")
         if chosen == "ks":
             p_value = stats.ks_pvalue(ecdf.statistic, ecdf.n_reference, ecdf.n_current)
             return _result(column, histogram, chosen, ecdf.statistic, p_value)

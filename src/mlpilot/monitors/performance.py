@@ -9,13 +9,14 @@ breach that carries the criterion's fallback plan.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.charter import Charter, Task
 from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import CATALOGUE, CriterionKind
 from mlpilot.engine import performance as engine
+from mlpilot.engine.windows import window_length
 from mlpilot.errors import ValidationError
 from mlpilot.stats.classification import (
     brier,
@@ -44,11 +45,9 @@ def evaluate(
     model_version: str | None = None,
 ) -> dict[str, Any]:
     """The ``mlpilot performance`` report: ``windows`` with metrics, verdicts and breaches."""
-    from mlpilot.monitors.drift import _interval
-
     if not 0.0 <= threshold <= 1.0 or math.isnan(threshold):
         raise ValidationError(f"the decision threshold must be in [0, 1], got {threshold}")
-    step = timedelta(**_interval(window))
+    step = window_length(window)
     if model_version is not None:
         if "model_version" not in predictions.columns:
             raise ValidationError("the predictions have no model_version column")
