@@ -646,7 +646,6 @@ def test_table_names_quote_nothing_and_refuse_unknown_kinds(store):
         store.table_name("Churn", "predictions")
 
 
-@pytest.mark.filterwarnings(r"ignore:fetch_arrow_table\(\) is deprecated:DeprecationWarning")
 def test_connect_gives_an_ibis_connection_to_build_expressions_on(filled):
     con = filled.connect()
     try:
