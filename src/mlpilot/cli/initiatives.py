@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, done, open_workspace, print_json, table
-from mlpilot.domain.charter import Charter
+from mlpilot.report.status import charter_dict
 
 app = typer.Typer(help="Create and inspect initiatives (the charter).", no_args_is_help=True)
-
-
-def charter_dict(charter: Charter) -> dict[str, Any]:
-    """The charter as JSON."""
-    return {
-        "slug": charter.slug,
-        "name": charter.name,
-        "status": charter.status.value,
-        "task": charter.task.value,
-        "shape": charter.shape.value,
-        "problem": charter.problem,
-        "problem_owner": charter.problem_owner,
-        "prediction_use": charter.prediction_use,
-        "used_by": charter.used_by,
-        "used_when": charter.used_when,
-        "baseline": {
-            "description": charter.baseline.description,
-            "value": charter.baseline.value,
-            "metric": charter.baseline.metric,
-        },
-        "created_at": charter.created_at.isoformat(),
-    }
 
 
 @app.command("create")

@@ -53,21 +53,7 @@ class StatusReport:
         charter, log = self.charter, self.log
         cover = self.coverage
         return {
-            "slug": charter.slug,
-            "name": charter.name,
-            "status": charter.status.value,
-            "task": charter.task.value,
-            "shape": charter.shape.value,
-            "problem": charter.problem,
-            "problem_owner": charter.problem_owner,
-            "prediction_use": charter.prediction_use,
-            "used_by": charter.used_by,
-            "used_when": charter.used_when,
-            "baseline": {
-                "description": charter.baseline.description,
-                "value": charter.baseline.value,
-                "metric": charter.baseline.metric,
-            },
+            **charter_dict(charter),
             "phase": self.phase.value,
             "started_at": log[0].at.isoformat(),
             "as_of": self.now.isoformat(),
@@ -88,6 +74,28 @@ class StatusReport:
             "learnings": [learning_dict(item) for item in self.learnings],
             "monitors": self.monitors or {},
         }
+
+
+def charter_dict(charter: Charter) -> dict[str, Any]:
+    """The charter as JSON."""
+    return {
+        "slug": charter.slug,
+        "name": charter.name,
+        "status": charter.status.value,
+        "task": charter.task.value,
+        "shape": charter.shape.value,
+        "problem": charter.problem,
+        "problem_owner": charter.problem_owner,
+        "prediction_use": charter.prediction_use,
+        "used_by": charter.used_by,
+        "used_when": charter.used_when,
+        "baseline": {
+            "description": charter.baseline.description,
+            "value": charter.baseline.value,
+            "metric": charter.baseline.metric,
+        },
+        "created_at": charter.created_at.isoformat(),
+    }
 
 
 def transition_dict(t: Transition) -> dict[str, Any]:
