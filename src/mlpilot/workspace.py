@@ -35,7 +35,7 @@ from mlpilot.domain.parsing import (
     require_text,
 )
 from mlpilot.domain.team import Coverage, Member, Role, coverage, make_member
-from mlpilot.errors import ValidationError
+from mlpilot.errors import NotFoundError, ValidationError
 from mlpilot.report.status import StatusReport
 from mlpilot.store.database import Location, connect, resolve
 from mlpilot.store.events import EventStore, ImportResult, ReferenceInfo
@@ -443,8 +443,15 @@ class Initiative:
             decisions=self.decisions(),
             learnings=self.learnings(),
             now=now or _now(),
-            monitors={"model": self.model_health()},
+            monitors={"model": self._model_light()},
         )
+
+    def _model_light(self) -> dict[str, Any]:
+        """The model group's health; a monitoring problem dims the light, not the status."""
+        try:
+            return self.model_health()
+        except (ValidationError, NotFoundError) as exc:
+            return {"status": "no-data", "reason": f"the model monitor cannot run: {exc}"}
 
 
 __all__ = ["Initiative", "Workspace"]

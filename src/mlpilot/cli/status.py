@@ -67,7 +67,9 @@ def monitor_lines(monitors: dict[str, dict[str, Any]]) -> list[str]:
             last = health["last_breach"][:10]
             text += f"; {health['windows_breached']} window(s) breached, last {last}"
         drift = health.get("drift")
-        if drift:
+        if drift and "error" in drift:
+            text += f"; drift not checked: {drift['error']}"
+        elif drift:
             drifted = ", ".join(drift["drifted_columns"]) or "none"
             seen = drift["windows_with_drift"]
             text += f"; drift vs {drift['reference']} now: {drifted} ({seen} window(s) with drift)"

@@ -52,6 +52,24 @@ def joined(predictions: ir.Table, outcomes: ir.Table) -> ir.Table:
     return both.mutate(_delay=delay.cast("float64"))
 
 
+def check_binary_labels(outcomes: ir.Table) -> None:
+    """Binary labels must be 0 or 1 (or booleans): one small aggregate over the outcomes."""
+    label = outcomes.label
+    if not (label.type().is_numeric() or label.type().is_boolean()):
+        raise ValidationError(
+            f"a binary model's labels must be 0 or 1; the stored labels are {label.type()}"
+        )
+    value = label.cast("float64")
+    other = value.notnull() & (value != 0) & (value != 1)
+    row = outcomes.aggregate(n=other.sum(), example=value.min(where=other)).to_pyarrow()
+    found = row.to_pylist()[0]
+    if found["n"]:
+        raise ValidationError(
+            f"a binary model's labels must be 0 or 1; {found['n']} outcome(s) hold other "
+            f"values, e.g. {found['example']:g}"
+        )
+
+
 def _bucket(table: ir.Table, window: str) -> ir.Table:
     return table.mutate(_window=bucket(table, "time", window))
 

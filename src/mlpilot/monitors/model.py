@@ -38,9 +38,9 @@ def _connection(events: EventStore) -> Iterator[Backend]:
         con.disconnect()
 
 
-def _require(con: Backend, table: str, what: str) -> None:
+def _require(con: Backend, table: str, what: str, command: str = "mlpilot log") -> None:
     if table not in con.list_tables():
-        raise NotFoundError(f"no {what} stored yet; add them with 'mlpilot log …'")
+        raise NotFoundError(f"no {what} stored yet; add them with '{command} …'")
 
 
 def performance_report(
@@ -78,7 +78,7 @@ def reference_profile(
         return {c["name"]: drift_engine.ColumnProfile.from_json(c) for c in saved["columns"]}
     with _connection(events) as con:
         table_name = events.table_name(slug, "reference", reference)
-        _require(con, table_name, f"reference {reference!r} for {slug}")
+        _require(con, table_name, f"reference {reference!r} for {slug}", "mlpilot reference add")
         table = con.table(table_name)
         kinds = {k: v for k, v in column_kinds(table).items() if k not in _NOT_FEATURES}
         profiles = drift_engine.profile(table, kinds)
@@ -144,7 +144,7 @@ def health(
         result |= {"status": "no-data", "reason": "no window has enough labels yet"}
     else:
         latest = mature[-1]
-        breached = [w for w in report["windows"] if w["breaches"]]
+        breached = [w for w in mature if w["breaches"]]
         result |= {
             "status": "failing" if latest["breaches"] else "ok",
             "judged_window": latest["start"],
@@ -157,7 +157,11 @@ def health(
     names = [r.name for r in events.references(slug)]
     chosen = reference or ("training" if "training" in names else (names[0] if names else None))
     if chosen is not None:
-        windows = drift_windows(events, slug, chosen, window=window)["windows"]
+        try:
+            windows = drift_windows(events, slug, chosen, window=window)["windows"]
+        except (ValidationError, NotFoundError) as exc:  # the light stays; say why no drift
+            result["drift"] = {"reference": chosen, "error": str(exc)}
+            windows = []
         if windows:
             last = windows[-1]
             drifted = [c["name"] for c in last["columns"] if c["drifted"]]

@@ -54,8 +54,10 @@ def evaluate(
         predictions = predictions.filter(predictions.model_version == model_version)
     model_criteria = [c for c in criteria if c.kind is CriterionKind.MODEL]
     constraints = tuple(dict.fromkeys(c for c in map(_constraint, model_criteria) if c is not None))
-    data = engine.joined(predictions, outcomes)
     task = charter.task
+    if task is Task.BINARY:
+        engine.check_binary_labels(outcomes)
+    data = engine.joined(predictions, outcomes)
     sums = engine.totals(data, window, task.value, threshold)
     ranking = engine.ranking(data, window, constraints) if task is Task.BINARY else {}
     confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
@@ -170,7 +172,9 @@ def _verdict(
     name = _ALIASES.get(task, {}).get(criterion.metric, criterion.metric)
     observed: float | None
     note = None
-    if criterion.constraint is not None:
+    if not metrics:
+        observed, note = None, "no outcome has arrived for this window yet"
+    elif criterion.constraint is not None:
         wanted = _constraint(criterion)
         if wanted is None:
             observed, note = None, "this constraint cannot be evaluated from the windows' counts"
@@ -198,10 +202,11 @@ def _verdict(
 
 def _baseline(charter: Charter, metrics: dict[str, float | None]) -> dict[str, Any] | None:
     base = charter.baseline
-    if base.value is None or base.metric is None or metrics.get(base.metric) is None:
+    if base.value is None or base.metric is None:
         return None
-    model = metrics[base.metric]
-    assert model is not None
+    model = metrics.get(_ALIASES.get(charter.task, {}).get(base.metric, base.metric))
+    if model is None:
+        return None
     higher = CATALOGUE[base.metric].higher_is_better
     return {
         "metric": base.metric,
