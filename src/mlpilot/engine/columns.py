@@ -34,10 +34,7 @@ def column_kinds(table: ir.Table, columns: list[str] | None = None) -> dict[str,
     return kinds
 
 
-def is_missing(table: ir.Table, name: str) -> ir.BooleanValue:
+def is_missing(column: ir.Column) -> ir.BooleanValue:
     """NULL, or NaN for floating columns: both count as missing."""
-    column = table[name]
     missing = column.isnull()
-    if column.type().is_floating():
-        missing = missing | column.isnan()
-    return missing
+    return missing | column.isnan() if column.type().is_floating() else missing

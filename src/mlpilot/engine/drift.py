@@ -86,7 +86,7 @@ def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]
     cleaned = table.mutate(**finite)
     metrics: dict[str, Any] = {"_rows": cleaned.count()}
     for i, name in enumerate(kinds):
-        metrics[f"m{i}"] = is_missing(cleaned, name).sum()
+        metrics[f"m{i}"] = is_missing(cleaned[name]).sum()
     for j in range(len(numeric)):
         values = cleaned[f"_f{j}"]
         metrics[f"q{j}"] = values.quantile(list(DECILES))
@@ -173,7 +173,7 @@ def histogram_metrics(table: ir.Table, profiles: dict[str, ColumnProfile]) -> di
     """
     metrics: dict[str, Any] = {"_rows": table.count()}
     for i, column in enumerate(profiles.values()):
-        metrics[f"m{i}"] = is_missing(table, column.name).sum()
+        metrics[f"m{i}"] = is_missing(table[column.name]).sum()
         if column.kind == "numeric":
             values = _comparable(table, column.name)
             for k, edge in enumerate(column.edges):

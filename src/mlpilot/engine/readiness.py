@@ -26,6 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlpilot.engine.columns import is_missing
 from mlpilot.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -185,12 +186,6 @@ def _as_datetime(value: datetime | date) -> datetime:
     return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
 
 
-def _missing(column: ir.Column) -> ir.BooleanValue:
-    """NULL, or NaN in a floating column: both count as missing."""
-    missing = column.isnull()
-    return missing | column.isnan() if column.type().is_floating() else missing
-
-
 def _finite(column: ir.Column) -> ir.BooleanValue:
     """Neither missing nor infinite (NULL yields NULL, which every aggregate filter drops)."""
     if column.type().is_floating():
@@ -231,10 +226,10 @@ def readiness_aggregate(
     for i, name in enumerate(table.columns):
         column = table[name]
         kind = column_kind(column.type())
-        metrics[f"c{i}_missing"] = _count(_missing(column))
+        metrics[f"c{i}_missing"] = _count(is_missing(column))
         if kind == "other":
             continue
-        metrics[f"c{i}_distinct"] = column.nunique(where=~_missing(column))
+        metrics[f"c{i}_distinct"] = column.nunique(where=~is_missing(column))
         if kind in ("numeric", "time"):
             metrics[f"c{i}_min"] = column.min(where=_finite(column))
             metrics[f"c{i}_max"] = column.max(where=_finite(column))
@@ -248,7 +243,7 @@ def readiness_aggregate(
             metrics[f"c{i}_not_time"] = column.min(where=column.notnull() & when.isnull())
         if ranges and name in ranges:
             low, high = ranges[name]
-            valid = ~_missing(column)
+            valid = ~is_missing(column)
             if low is not None:
                 metrics[f"c{i}_below"] = _count(valid & (column < low))
             if high is not None:
@@ -444,7 +439,7 @@ def _target_summary(
     if summary.kind == "other" or (summary.kind == "numeric" and classes > MAX_CLASSES):
         return TargetSummary(name, classes, summary.missing, (), None, mean, std)
     column = table[name]
-    labelled = table.select(value=column).filter(~_missing(column))
+    labelled = table.select(value=column).filter(~is_missing(column))
     counts = labelled.group_by("value").aggregate(rows=ibis._.count())
     ranked = counts.mutate(
         smallest=counts.rows.min().over(ibis.window()),
