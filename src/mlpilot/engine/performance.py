@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlpilot.engine.windows import bucket
+from mlpilot.engine.windows import bucket, epoch_seconds
 from mlpilot.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def joined(predictions: ir.Table, outcomes: ir.Table) -> ir.Table:
         label=outcomes.label.argmax(outcomes.time), label_time=outcomes.time.max()
     )
     both = predictions.left_join(latest, "entity_id")
-    delay = both.label_time.epoch_seconds() - both.time.epoch_seconds()
-    return both.mutate(_delay=delay.cast("float64"))
+    delay = epoch_seconds(both.label_time) - epoch_seconds(both.time)
+    return both.mutate(_delay=delay)
 
 
 def check_binary_labels(outcomes: ir.Table) -> None:
@@ -79,6 +79,12 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
     import ibis
 
     data = _bucket(table, window)
+    if task == "binary" and "score" in data.columns:
+        # The calibration bin once per row, not once per bin and sum.
+        score = data.score.cast("float64")
+        data = data.mutate(
+            _cal=sum(((score > edge).cast("int64") for edge in CALIBRATION_EDGES), ibis.literal(0))
+        )
     has_label = data.label.notnull()
     metrics: dict[str, Any] = {
         "n": data.count(),
@@ -98,25 +104,22 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
             "fp": (has_label & ~positive & predicted).sum(),
             "fn": (has_label & positive & ~predicted).sum(),
             "tn": (has_label & ~positive & ~predicted).sum(),
-            "log_loss_sum": ibis.ifelse(positive, _neg_log(p), _neg_log(1 - p)).sum(
-                where=has_label
-            ),
+            "log_loss_sum": _only(
+                has_label, ibis.ifelse(positive, _neg_log(p), _neg_log(1 - p))
+            ).sum(),
             # scikit-learn's two-column form; equal to (p - y)^2 up to its rounding of 1 - p.
-            "brier_sum": (((y - p) ** 2 + ((1 - y) - (1 - p)) ** 2) / 2).sum(where=has_label),
+            "brier_sum": _only(has_label, ((y - p) ** 2 + ((1 - y) - (1 - p)) ** 2) / 2).sum(),
         }
-        calibration_bin = sum(
-            ((p > edge).cast("int64") for edge in CALIBRATION_EDGES), ibis.literal(0)
-        )
         for b in range(len(CALIBRATION_EDGES) + 1):
-            in_bin = has_label & (calibration_bin == b)
+            in_bin = has_label & (data._cal == b)
             metrics[f"cal_n{b}"] = in_bin.sum()
-            metrics[f"cal_p{b}"] = p.sum(where=in_bin)
-            metrics[f"cal_y{b}"] = y.sum(where=in_bin)
+            metrics[f"cal_p{b}"] = _only(in_bin, p).sum()
+            metrics[f"cal_y{b}"] = _only(in_bin, y).sum()
     elif task == "regression":
         if "prediction" not in data.columns:
             raise ValidationError("a regression model's performance needs a prediction column")
         data = data.mutate(
-            _mean_y=data.label.cast("float64").mean(where=has_label).over(group_by="_window")
+            _mean_y=_only(has_label, data.label.cast("float64")).mean().over(group_by="_window")
         )
         has_label = data.label.notnull()
         y = data.label.cast("float64")
@@ -126,16 +129,24 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
             "labeled": has_label.sum(),
             "delay_mean_s": data._delay.mean(),
             "delay_median_s": data._delay.quantile(0.5),
-            "abs_error_sum": error.abs().sum(where=has_label),
-            "squared_error_sum": (error**2).sum(where=has_label),
-            "ape_sum": (error.abs() / ibis.greatest(y.abs(), EPS)).sum(where=has_label),
-            "y_sum": y.sum(where=has_label),
-            "y_ss": ((y - data._mean_y) ** 2).sum(where=has_label),
-            "y_min": y.min(where=has_label),
-            "y_max": y.max(where=has_label),
+            "abs_error_sum": _only(has_label, error.abs()).sum(),
+            "squared_error_sum": _only(has_label, error**2).sum(),
+            "ape_sum": _only(has_label, error.abs() / ibis.greatest(y.abs(), EPS)).sum(),
+            "y_sum": _only(has_label, y).sum(),
+            "y_ss": _only(has_label, (y - data._mean_y) ** 2).sum(),
+            "y_min": _only(has_label, y).min(),
+            "y_max": _only(has_label, y).max(),
         }
     rows = data.group_by("_window").aggregate(**metrics).order_by("_window")
     return list(rows.to_pyarrow().to_pylist())
+
+
+def _only(condition: ir.BooleanValue, value: ir.NumericValue) -> ir.FloatingValue:
+    """``value`` where ``condition`` holds, else NULL, which aggregates skip. DuckDB runs this
+    several times faster than an aggregate's FILTER clause (``where=``)."""
+    import ibis
+
+    return ibis.ifelse(condition, value.cast("float64"), ibis.null("float64"))
 
 
 def _neg_log(p: ir.FloatingValue) -> ir.FloatingValue:
@@ -189,7 +200,7 @@ def ranking(
         other = by_name[c.other]
         holds = {">=": other >= c.value, ">": other > c.value, "<=": other <= c.value,
                  "<": other < c.value}[c.op]  # fmt: skip
-        metrics[f"best{k}"] = by_name[c.metric].max(where=holds)
+        metrics[f"best{k}"] = _only(holds, by_name[c.metric]).max()
     rows = curve.group_by("_window").aggregate(**metrics).to_pyarrow().to_pylist()
     return {row["_window"]: row for row in rows}
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create one virtual environment per competitor under bench/.venvs/ (gitignored).
+# mlpilot itself runs from the project's own venv (.venv at the repository root).
+#
+#   bash bench/setup.sh            # create or update both venvs
+#   PYTHON=python3.12 bash bench/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+PY="${PYTHON:-python3.11}"
+mkdir -p .venvs
+
+make_venv() {  # name, then pip requirements
+    local name="$1"; shift
+    if [ ! -x ".venvs/$name/bin/python" ]; then
+        "$PY" -m venv ".venvs/$name"
+    fi
+    ".venvs/$name/bin/python" -m pip install --quiet --upgrade pip
+    ".venvs/$name/bin/python" -m pip install "$@"
+}
+
+# Evidently 0.7.x needs pandas < 3.
+make_venv evidently "evidently>=0.7,<0.8" "pandas<3" pyarrow
+# NannyML 0.13.x; statsmodels is imported by some of its calculators but not always pulled in.
+make_venv nannyml "nannyml>=0.13,<0.14" statsmodels pyarrow
+
+for name in evidently nannyml; do
+    printf '%s: ' "$name"
+    ".venvs/$name/bin/python" -m pip list 2>/dev/null | grep -iE "^($name|pandas|numpy|scipy|pyarrow) " | tr -s ' ' | paste -sd' '
+done
