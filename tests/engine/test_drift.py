@@ -15,7 +15,6 @@ Every expectation is computed from the rows with numpy or scipy, never with mlpi
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 import tempfile
@@ -36,35 +35,11 @@ from scipy import stats
 from mlpilot.engine.columns import column_kinds
 from mlpilot.engine.connection import duckdb, table
 from mlpilot.engine.drift import ColumnProfile, Histogram, compare_ecdf, histograms, profile
+from tests.tables import Tables, shared
 
 DECILES = np.arange(1, 10) / 10
 REL = 1e-12  # edges, moments and ECDF distances against numpy / scipy
 NAN, INF = math.nan, math.inf
-
-
-class Tables:
-    """Ibis tables on one DuckDB connection, from frames kept alive for the whole test.
-
-    ``engine.connection.table`` names a frame after ``id(frame)``; a frame dropped right after
-    registration can hand its id to the next one (see ``test_frames_dropped_after_registration…``
-    below), so these tests hold on to every frame they register.
-    """
-
-    def __init__(self, threads: int | None = 1) -> None:
-        self.connection = duckdb()
-        if threads is not None:  # small tables: one thread is faster, the results the same
-            self.connection.raw_sql(f"SET threads = {threads}")
-        self._frames: list[object] = []
-
-    def __call__(self, frame: object) -> object:
-        self._frames.append(frame)
-        return table(frame, self.connection)
-
-
-@functools.cache
-def shared() -> Tables:
-    """One connection for the module (opening one takes ~50 ms)."""
-    return Tables()
 
 
 @pytest.fixture

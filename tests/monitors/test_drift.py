@@ -7,7 +7,6 @@ unseen bin), statistics from scipy or the textbook formula on those bins.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import warnings
@@ -25,35 +24,14 @@ from scipy.spatial.distance import jensenshannon
 
 from mlpilot.engine import drift as engine
 from mlpilot.engine.columns import column_kinds
-from mlpilot.engine.connection import duckdb, table
 from mlpilot.errors import ValidationError
 from mlpilot.monitors.drift import compare, windows
+from tests.tables import Tables, shared
 
 DECILES = np.arange(1, 10) / 10
 NAN, INF = math.nan, math.inf
 REL = 1e-12
 COLUMN_KEYS = {"name", "type", "method", "statistic", "p_value", "threshold", "drifted"}
-
-
-class Tables:
-    """Tables on one connection from frames kept alive (``connection.table`` names a frame after
-    its ``id``; see tests/engine/test_drift.py)."""
-
-    def __init__(self, threads: int | None = 1) -> None:
-        self.connection = duckdb()
-        if threads is not None:  # small tables: one thread is faster, the results the same
-            self.connection.raw_sql(f"SET threads = {threads}")
-        self._frames: list[object] = []
-
-    def __call__(self, frame: object) -> object:
-        self._frames.append(frame)
-        return table(frame, self.connection)
-
-
-@functools.cache
-def shared() -> Tables:
-    """One connection for the module (opening one takes ~50 ms)."""
-    return Tables()
 
 
 @pytest.fixture
