@@ -1,29 +1,33 @@
 """Classification metrics from counts, equal to scikit-learn on the rows the counts came from.
 
-The engine never ships rows. For a binary classifier it groups a window by distinct score and
-returns, in ascending score order, how many positive and how many negative labels sit at each
-score; ranking metrics (ROC AUC, average precision) are exact functions of those two vectors.
-Thresholded metrics need the four confusion counts, proper scoring rules need one sum each, and
-the calibration curve needs three sums per bin. Each docstring states the per-row term the engine
-must sum so that the result equals ``sklearn.metrics`` (1.9) on the same rows.
+The engine never ships rows. ROC AUC and average precision are exact functions of the numbers of
+positive and negative labels at each distinct score, in ascending score order; the shipped engine
+(``mlpilot.engine.performance.ranking``) evaluates them in the database with window sums over those
+per-score counts, and :func:`roc_auc` / :func:`average_precision` compute the same from the count
+vectors, for an engine that returns the vectors instead (and to check the in-database form in the
+tests). Thresholded metrics need the four confusion counts, proper scoring rules need one sum each,
+and the calibration curve needs three sums per bin. Each docstring states the per-row term the
+engine must sum so that the result equals ``sklearn.metrics`` (1.9) on the same rows.
 
 Where scikit-learn raises or warns on a window it cannot score (one class only, no rows), these
 functions return NaN so that a monitor shows the window as "undefined" instead of failing.
 
-**Quantised scores.** When a window has more than 10,000 distinct scores the engine rounds scores
-to a grid before grouping. Rounding is monotone, so a positive–negative pair in two different grid
-cells keeps its order; only pairs that share a cell change, from "won" (1), "lost" (0) or "tied"
-(½) to "tied" (½). Each such pair moves the Mann–Whitney sum by at most ½, hence::
+**Quantised scores.** The shipped engine does not quantise: it is exact for any number of distinct
+scores. An engine that rounds scores to a grid before grouping (to bound the size of its summary)
+stays within a provable distance of the exact AUC. Rounding is monotone, so a positive–negative
+pair in two different grid cells keeps its order; only pairs that share a cell change, from "won"
+(1), "lost" (0) or "tied" (½) to "tied" (½). Each such pair moves the Mann–Whitney sum by at most
+½, hence::
 
     |AUC(exact scores) - AUC(quantised scores)| <= auc_tie_share(quantised counts) / 2
 
-and ``auc_tie_share`` = Σ_c pos_c · neg_c / (P · N) is computed from the same quantised counts,
-so the monitor can report the bound it achieved. It is also at most max_c pos_c / P: a grid whose
-cells each hold at most 2e-4 of the positives (10,000 cells at the quantiles of the positive
-scores hold 1e-4 each, barring ties already in the data) keeps the AUC within 1e-4 of the exact
-value, whatever the negatives do. A uniform grid gives no such guarantee when scores crowd into a
-few cells, which is why the bound should be reported rather than assumed. The bound is for AUC
-only: average precision of quantised scores has no comparable guarantee.
+and ``auc_tie_share`` = Σ_c pos_c · neg_c / (P · N) is computed from the same quantised counts, so
+the monitor can report the bound it achieved. It is also at most max_c pos_c / P: a grid whose
+cells each hold at most 2e-4 of the positives (10,000 cells at the quantiles of the positive scores
+hold 1e-4 each, barring ties already in the data) keeps the AUC within 1e-4 of the exact value,
+whatever the negatives do. A uniform grid gives no such guarantee when scores crowd into a few
+cells, which is why the bound should be reported rather than assumed. The bound is for AUC only:
+average precision of quantised scores has no comparable guarantee.
 """
 
 from __future__ import annotations
