@@ -640,8 +640,9 @@ def test_reads_of_a_store_never_written_create_nothing(store):
 def test_table_names_quote_nothing_and_refuse_unknown_kinds(store):
     assert store.table_name("churn-2026", "predictions") == "predictions__churn_2026"
     assert store.table_name("churn-2026", "outcomes") == "outcomes__churn_2026"
-    with pytest.raises(ValidationError, match="no table kind 'requests'"):
-        store.table_name("churn", "requests")
+    assert store.table_name("churn", "metric_events") == "metric_events__churn"
+    with pytest.raises(ValidationError, match="no table kind 'labels'"):
+        store.table_name("churn", "labels")
     with pytest.raises(ValidationError, match="invalid slug"):
         store.table_name("Churn", "predictions")
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.parsing import validate_slug
 from mlpilot.errors import (
@@ -30,16 +30,38 @@ from mlpilot.errors import (
     ValidationError,
     WorkspaceError,
 )
-from mlpilot.store.ingest import OUTCOMES, PREDICTIONS, REFERENCE, column_types, import_rows, quote
+from mlpilot.store.ingest import (
+    EXPOSURES,
+    METRIC_EVENTS,
+    OUTCOMES,
+    PREDICTIONS,
+    REFERENCE,
+    REQUESTS,
+    Kind,
+    column_types,
+    import_rows,
+    quote,
+)
 
 if TYPE_CHECKING:
     import duckdb
     from ibis.backends.duckdb import Backend as DuckDBBackend
 
-__all__ = ["PREDICTION_COLUMNS", "EventStore", "ImportResult", "ReferenceInfo"]
+__all__ = ["EVENT_KINDS", "PREDICTION_COLUMNS", "EventStore", "ImportResult", "ReferenceInfo"]
 
 # The columns of a predictions table that are not features.
-PREDICTION_COLUMNS = ("id", "time", "entity_id", "model_version", "score", "prediction")
+PREDICTION_COLUMNS = (
+    "id", "time", "entity_id", "model_version", "score", "prediction",
+    "latency_ms", "status", "error_class",
+)  # fmt: skip
+# The kinds of event tables, by the name in their table names (``requests__churn``).
+EVENT_KINDS: dict[str, Kind] = {
+    "predictions": PREDICTIONS,
+    "outcomes": OUTCOMES,
+    "requests": REQUESTS,
+    "exposures": EXPOSURES,
+    "metric_events": METRIC_EVENTS,
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REFERENCE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CATALOG = """
@@ -94,37 +116,45 @@ class EventStore:
     def table_name(
         self,
         slug: str,
-        kind: Literal["predictions", "outcomes", "reference"] | str,
+        kind: str,
         reference: str | None = None,
     ) -> str:
-        """The table of ``slug``'s predictions, outcomes or reference ``reference`` (unquoted)."""
+        """The table of ``slug``'s events of ``kind`` (one of :data:`EVENT_KINDS`), or of its
+        reference dataset ``reference`` with kind ``"reference"`` (unquoted)."""
         base = validate_slug(slug).replace("-", "_")
-        if kind in ("predictions", "outcomes") and reference is None:
+        if kind in EVENT_KINDS and reference is None:
             return f"{kind}__{base}"
         if kind == "reference" and reference is not None:
             return f"reference__{base}__{_reference_name(reference).replace('-', '_')}"
         raise ValidationError(
             f"no table kind {kind!r}{' with a reference name' if reference else ''}: "
-            "use predictions, outcomes, or reference with a reference name"
+            f"use {', '.join(EVENT_KINDS)}, or reference with a reference name"
         )
 
     # Imports ---------------------------------------------------------------------------------
+
+    def import_events(
+        self, slug: str, kind: str, source: Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store events of ``kind`` (a key of :data:`EVENT_KINDS`); a row whose ``id`` is stored
+        already (or repeated) is skipped. Kinds whose ``id`` may be absent derive it from their
+        key columns (outcomes: entity_id and time; exposures: experiment, unit_id and time;
+        metric events: unit_id, time, metric and value)."""
+        table = self.table_name(slug, kind)
+        with self._session(write=True) as con:
+            return _result(import_rows(con, table, EVENT_KINDS[kind], slug, source, column_map))
 
     def import_predictions(
         self, slug: str, source: Any, column_map: Mapping[str, str] | None = None
     ) -> ImportResult:
         """Store predictions; a row whose ``id`` is stored already (or repeated) is skipped."""
-        table = self.table_name(slug, "predictions")
-        with self._session(write=True) as con:
-            return _result(import_rows(con, table, PREDICTIONS, slug, source, column_map))
+        return self.import_events(slug, "predictions", source, column_map)
 
     def import_outcomes(
         self, slug: str, source: Any, column_map: Mapping[str, str] | None = None
     ) -> ImportResult:
         """Store outcomes (labels); without an ``id`` column, ids come from entity_id and time."""
-        table = self.table_name(slug, "outcomes")
-        with self._session(write=True) as con:
-            return _result(import_rows(con, table, OUTCOMES, slug, source, column_map))
+        return self.import_events(slug, "outcomes", source, column_map)
 
     def add_reference(
         self,

@@ -18,7 +18,18 @@ from mlpilot.errors import NotFoundError, ValidationError
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["OUTCOMES", "PREDICTIONS", "REFERENCE", "Kind", "column_types", "import_rows", "quote"]
+__all__ = [
+    "EXPOSURES",
+    "METRIC_EVENTS",
+    "OUTCOMES",
+    "PREDICTIONS",
+    "REFERENCE",
+    "REQUESTS",
+    "Kind",
+    "column_types",
+    "import_rows",
+    "quote",
+]
 
 _TZ = "TIMESTAMP WITH TIME ZONE"
 _LADDERS = (("BIGINT", "DOUBLE"), ("DATE", "TIMESTAMP", _TZ))  # safe widenings, narrow first
@@ -32,15 +43,18 @@ class Kind:
     """How one kind of table treats its columns: role by reserved name, required ones."""
 
     noun: str  # for messages: "cannot import predictions of churn: …"
-    roles: Mapping[str, str]  # reserved column -> role: text, time, score or value
+    roles: Mapping[str, str]  # reserved column -> role: text, time, score, number, status, value
     required: tuple[str, ...]
     always: tuple[str, ...]  # reserved text columns every table of the kind has, maybe null
+    id_from: tuple[str, ...] = ()  # without an id column, the id is a hash of these columns
 
 
+# A prediction may carry its request's latency and status: it then counts as a request too.
+_SERVICE = {"latency_ms": "number", "status": "status", "error_class": "text"}
 PREDICTIONS = Kind(
     "predictions",
     {"id": "text", "time": "time", "entity_id": "text", "model_version": "text",
-     "score": "score", "prediction": "value"},
+     "score": "score", "prediction": "value", **_SERVICE},
     ("id", "time"),
     ("entity_id", "model_version"),
 )  # fmt: skip
@@ -49,9 +63,33 @@ OUTCOMES = Kind(
     {"id": "text", "time": "time", "entity_id": "text", "label": "value"},
     ("entity_id", "time", "label"),
     (),
+    ("entity_id", "time"),
 )
 REFERENCE = Kind("reference", {"score": "score", "prediction": "value", "label": "value"}, (), ())
-_FIXED = {"text": "VARCHAR", "time": _TZ, "score": "DOUBLE"}
+REQUESTS = Kind(
+    "requests",
+    {"id": "text", "time": "time", "model_version": "text", **_SERVICE},
+    ("id", "time", "latency_ms"),
+    ("model_version", "status", "error_class"),
+)
+EXPOSURES = Kind(
+    "exposures",
+    {"id": "text", "time": "time", "unit_id": "text", "experiment": "text", "variant": "text"},
+    ("unit_id", "experiment", "variant", "time"),
+    (),
+    ("experiment", "unit_id", "time"),
+)
+METRIC_EVENTS = Kind(
+    "metric events",
+    {"id": "text", "time": "time", "unit_id": "text", "metric": "text", "value": "number"},
+    ("unit_id", "time", "metric", "value"),
+    (),
+    ("unit_id", "time", "metric", "value"),
+)
+_FIXED = {
+    "text": "VARCHAR", "time": _TZ, "score": "DOUBLE", "number": "DOUBLE", "status": "VARCHAR"
+}  # fmt: skip
+_STATUSES = ("ok", "error")
 
 
 @dataclass
@@ -176,13 +214,13 @@ def _plan(
     if problems:
         shown = ", ".join(n for n, _ in incoming[:20]) + (", …" if len(incoming) > 20 else "")
         problems.append(f"the input's columns: {shown}")
-    if kind is OUTCOMES and "id" not in present and not problems:
-        entity, time = (next(c for c in columns if c.name == n) for n in ("entity_id", "time"))
-        derived = (
-            f"md5(CAST({entity.expr} AS VARCHAR) || '|' || "
-            f"CAST(epoch_us({time.expr}) AS VARCHAR))"
-        )  # to the microsecond, so a re-import finds the same id
-        columns.append(_Column("id", "", "VARCHAR", "text", "VARCHAR", sql=derived))
+    if kind.id_from and "id" not in present and not problems:
+        parts = [next(c for c in columns if c.name == n) for n in kind.id_from]
+        derived = " || '|' || ".join(
+            f"CAST({f'epoch_us({c.expr})' if c.role == 'time' else c.expr} AS VARCHAR)"
+            for c in parts
+        )  # times to the microsecond, so a re-import finds the same id
+        columns.append(_Column("id", "", "VARCHAR", "text", "VARCHAR", sql=f"md5({derived})"))
     return _in_order(columns, kind), problems
 
 
@@ -191,6 +229,8 @@ def _role_type(name: str, role: str, duck_type: str, problems: list[str]) -> str
     storable = _storable(duck_type)
     if role == "score" and storable not in ("BIGINT", "DOUBLE", None):
         problems.append(f"column 'score' is {duck_type}; it must be numeric (a probability)")
+    if role == "number" and storable not in ("BIGINT", "DOUBLE", None):
+        problems.append(f"column {name!r} is {duck_type}; it must be numeric")
     if role in _FIXED:
         return _FIXED[role]
     if role == "value":
@@ -231,6 +271,22 @@ def _check(
             (
                 f"isnan({value}) OR {value} < 0 OR {value} > 1",
                 lambda n, _: f"column {source!r} has {_count(n, 'value')} outside [0, 1] or NaN",
+            )
+        )
+    for column in (c for c in columns if c.role == "number"):
+        value = f"CAST({quote(column.source)} AS DOUBLE)"
+        counts.append(
+            (
+                f"isnan({value}) OR isinf({value})",
+                _values(column.source, "NaN or infinite value"),
+            )
+        )
+    if "status" in by_name:
+        status = by_name["status"].source
+        counts.append(
+            (
+                f"CAST({quote(status)} AS VARCHAR) NOT IN {_STATUSES}",
+                _values(status, "value", " other than 'ok' or 'error'"),
             )
         )
     outputs = [by_name[n] for n in ("score", "prediction") if n in by_name]
@@ -274,6 +330,10 @@ def _in_order(columns: list[_Column], kind: Kind) -> list[_Column]:
 
 def _nulls(name: str, source: str) -> Callable[[int, object], str]:
     return lambda n, _: f"{_count(n, 'row')} without {name} (column {source!r} is null)"
+
+
+def _values(source: str, noun: str, qualifier: str = "") -> Callable[[int, object], str]:
+    return lambda n, _: f"column {source!r} has {_count(n, noun)}{qualifier}"
 
 
 def _bad_times(source: str) -> Callable[[int, object], str]:
