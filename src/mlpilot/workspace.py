@@ -342,6 +342,31 @@ class Initiative:
         self._store.charter(self.slug)
         return self.workspace.events.import_outcomes(self.slug, source, column_map)
 
+    def log_requests(
+        self, source: str | Path | Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store service requests: ``id``, ``time``, ``latency_ms`` (required), ``model_version``,
+        ``status`` (``ok`` or ``error``) and ``error_class``. A prediction that carries
+        ``latency_ms`` and ``status`` counts as a request too."""
+        self._store.charter(self.slug)
+        return self.workspace.events.import_events(self.slug, "requests", source, column_map)
+
+    def log_exposures(
+        self, source: str | Path | Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store experiment exposures: ``unit_id``, ``experiment``, ``variant``, ``time``; without
+        an ``id`` it is derived from experiment, unit_id and time."""
+        self._store.charter(self.slug)
+        return self.workspace.events.import_events(self.slug, "exposures", source, column_map)
+
+    def log_metric_events(
+        self, source: str | Path | Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store metric events: ``unit_id``, ``time``, ``metric``, ``value``; without an ``id``
+        it is derived from all four, so two identical events need ids to count twice."""
+        self._store.charter(self.slug)
+        return self.workspace.events.import_events(self.slug, "metric_events", source, column_map)
+
     def add_reference(
         self,
         name: str,

@@ -157,3 +157,32 @@ def test_a_bad_reference_name_is_a_one_line_error(cli, files):
     result = cli("reference", "add", "churn", "Training Set", files["training"])
 
     assert_one_line_error(result, "invalid reference name 'Training Set'")
+
+
+def test_log_requests_exposures_and_metric_events(cli, tmp_path):
+    inputs = {
+        "requests": "id,time,latency_ms,status,error_class\n"
+        "r1,2026-03-01T10:00:00Z,12.5,ok,\nr2,2026-03-01T10:00:01Z,900,error,Timeout\n",
+        "exposures": "unit_id,experiment,variant,time\nu1,x,control,2026-03-01\n"
+        "u2,x,treatment,2026-03-01\n",
+        "metric-events": "unit_id,time,metric,value\nu1,2026-03-02,revenue,9.5\n",
+    }
+    for kind, text in inputs.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        rows = text.count("\n") - 1
+        assert cli.json("log", kind, "churn", str(path)) == {
+            "received": rows, "inserted": rows, "duplicates": 0,
+        }  # fmt: skip
+        again = cli.ok("log", kind, "churn", str(path)).out
+        assert f"{rows} received, 0 inserted, {rows} duplicates" in again
+
+
+def test_a_bad_request_status_is_a_one_line_error(cli, tmp_path):
+    path = tmp_path / "requests.csv"
+    path.write_text("id,time,latency_ms,status\nr1,2026-03-01,5,OK\n")
+
+    result = cli("log", "requests", "churn", str(path))
+
+    assert_one_line_error(result, "'status' has 1 value other than 'ok' or 'error'")
+    assert not (cli.home / "events.duckdb").exists()

@@ -1,4 +1,4 @@
-"""``mlpilot log …``: import an initiative's predictions and outcomes into the event store."""
+"""``mlpilot log …``: import an initiative's monitoring data into the event store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from mlpilot.cli.common import JSON_OPTION, done, open_workspace, print_json
 from mlpilot.errors import ValidationError
 from mlpilot.store.events import ImportResult
 
-app = typer.Typer(help="Log monitoring data: predictions and outcomes.", no_args_is_help=True)
+app = typer.Typer(
+    help="Log monitoring data: predictions, outcomes, requests, exposures, metric events.",
+    no_args_is_help=True,
+)
 
 MAP_OPTION = typer.Option(
     [], "--map", help="name=column: the file's column for an mlpilot column, e.g. time=ts."
@@ -67,3 +70,43 @@ def outcomes(
     """Import outcomes (entity_id, time, label, optional id); ids stored are skipped."""
     initiative = open_workspace(ctx).initiative(slug)
     report(initiative.log_outcomes(file, parse_map(mapping)), f"outcomes of {slug}", as_json)
+
+
+@app.command("requests")
+def requests(
+    ctx: typer.Context,
+    slug: str,
+    file: Path = FILE_ARGUMENT,
+    mapping: list[str] = MAP_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Import service requests (id, time, latency_ms, model_version, status, error_class)."""
+    initiative = open_workspace(ctx).initiative(slug)
+    report(initiative.log_requests(file, parse_map(mapping)), f"requests of {slug}", as_json)
+
+
+@app.command("exposures")
+def exposures(
+    ctx: typer.Context,
+    slug: str,
+    file: Path = FILE_ARGUMENT,
+    mapping: list[str] = MAP_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Import experiment exposures (unit_id, experiment, variant, time, optional id)."""
+    initiative = open_workspace(ctx).initiative(slug)
+    report(initiative.log_exposures(file, parse_map(mapping)), f"exposures of {slug}", as_json)
+
+
+@app.command("metric-events")
+def metric_events(
+    ctx: typer.Context,
+    slug: str,
+    file: Path = FILE_ARGUMENT,
+    mapping: list[str] = MAP_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Import metric events (unit_id, time, metric, value, optional id)."""
+    initiative = open_workspace(ctx).initiative(slug)
+    result = initiative.log_metric_events(file, parse_map(mapping))
+    report(result, f"metric events of {slug}", as_json)
