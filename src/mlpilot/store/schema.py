@@ -148,3 +148,84 @@ consultations = Table(
     Column("need", Text, nullable=False),
     Column("outcome", Text),
 )
+
+# Monitoring records (revision 0003). Payloads whose shape belongs to a monitor are JSON text.
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _initiative_ref(),
+    Column("key", String(200), nullable=False),  # one open alert per key: no duplicates
+    Column("monitor_group", String(16), nullable=False),  # model, data, service, impact
+    Column("criterion", Text, nullable=False),  # as written, e.g. "roc_auc >= 0.8"
+    Column("metric", String(64), nullable=False),
+    Column("window_start", DateTime(timezone=True)),
+    Column("window_end", DateTime(timezone=True)),
+    Column("observed", Float),
+    Column("threshold", Float),
+    Column("severity", String(16), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("plan", Text),
+    Column("details", Text, nullable=False),
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _initiative_ref(),
+    Column("name", String(64), nullable=False),
+    Column("variants", Text, nullable=False),
+    Column("split", Text, nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("criteria", Text, nullable=False),  # the impact criteria in force at creation
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("details", Text, nullable=False),
+    UniqueConstraint("initiative_id", "name", name="uq_experiments_initiative_name"),
+)
+
+experiment_analyses = Table(
+    "experiment_analyses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("results", Text, nullable=False),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _initiative_ref(),
+    Column("name", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(32), nullable=False),  # predictions, values, sklearn, mlflow
+    Column("train_size", Integer),
+    Column("n", Integer),
+    Column("metrics", Text, nullable=False),
+    Column("details", Text, nullable=False),
+)
+
+uncertainty = Table(
+    "uncertainty",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _initiative_ref(),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(8), nullable=False),  # model or impact
+    Column("probability", Float),
+    Column("source", Text, nullable=False),
+    Column("details", Text, nullable=False),
+)
