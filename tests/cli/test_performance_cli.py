@@ -295,28 +295,38 @@ def test_drift_initiative_errors_are_one_line(cli: Cli, tmp_path: Path) -> None:
     assert_one_line_error(cli("drift", "training", "--initiative", "churn", "--window", "3x"), "3x")
 
 
-def test_status_shows_the_model_light(cli: Cli) -> None:
-    model = cli.json("status", "churn")["monitors"]["model"]
+def test_status_shows_the_model_and_data_lights(cli: Cli) -> None:
+    monitors = cli.json("status", "churn")["monitors"]
+    model, data = monitors["model"], monitors["data"]
     assert model["status"] == "failing"  # day 2, 80% labeled, breaches roc_auc >= 0.75
     assert model["judged_window"] == (T0 + timedelta(days=2)).isoformat()
     assert model["windows_breached"] == 1
-    assert model["drift"]["drifted_columns"] == ["usage"]
-    line = model_line(cli.ok("status", "churn").out)
+    assert data["status"] == "warning"
+    assert data["drift"]["drifted_columns"] == ["usage"]
+    out = cli.ok("status", "churn").out
+    line = group_line(out, "model")
     assert line.startswith("● model: failing — 2026-03-04 (labels 80%): roc_auc ")
-    assert (
-        "(FAILS 0.75); 1 window(s) breached, last 2026-03-04; drift vs training now: usage" in line
+    assert line.endswith("(FAILS 0.75); 1 window(s) breached, last 2026-03-04")
+    assert group_line(out, "data") == (
+        "● data: warning — 2026-03-04: no criteria; drift vs training now: usage "
+        "(1 window(s) with drift)"
     )
-    empty = cli.json("status", "empty")["monitors"]["model"]
-    assert empty == {"status": "no-data", "reason": "no predictions stored"}
+    empty = cli.json("status", "empty")["monitors"]
+    assert empty["model"] == {"status": "no-data", "reason": "no predictions stored"}
+    assert empty["data"] == {"status": "no-data", "reason": "no predictions stored"}
 
 
-def model_line(out: str) -> str:
-    """The status panel's model line, whatever the width it was wrapped at."""
+def group_line(out: str, group: str) -> str:
+    """The status panel's line of a monitor group, whatever the width it was wrapped at."""
     lines = [line.strip().strip("│").strip() for line in out.splitlines()]
-    starts = [k for k, line in enumerate(lines) if line.startswith("● model:")]
+    starts = [k for k, line in enumerate(lines) if line.startswith(f"● {group}:")]
     assert len(starts) == 1, out
-    rest = lines[starts[0] :]
-    return " ".join(rest[: rest.index("")] if "" in rest else rest)
+    taken = [lines[starts[0]]]
+    for line in lines[starts[0] + 1 :]:  # the wrapped rest, up to the next group or the border
+        if not line or line.startswith(("●", "╰")):
+            break
+        taken.append(line)
+    return " ".join(taken)
 
 
 # --- the demo -----------------------------------------------------------------------------------
@@ -347,17 +357,18 @@ def test_demo_status_json_has_the_model_monitor(demo_cli: Cli) -> None:
     assert model["windows_breached"] >= 1  # the drift episode: roc_auc dips below 0.75
     assert model["last_breach"] <= model["judged_window"]
     assert 0.5 <= model["label_coverage"] <= 1
-    drift = model["drift"]
+    drift = demo_cli.json("status", "churn")["monitors"]["data"]["drift"]
     assert drift["reference"] == "training"
     assert drift["windows_with_drift"] >= 1
     assert isinstance(drift["drifted_columns"], list)
 
 
 def test_demo_text_status_has_a_model_line(demo_cli: Cli) -> None:
-    line = model_line(demo_cli.ok("status", "churn").out)
-    assert line.split(" — ")[0] in {"● model: ok", "● model: warning", "● model: failing"}
+    out = demo_cli.ok("status", "churn").out
+    line = group_line(out, "model")
+    assert line.split(" — ")[0] in {"● model: ok", "● model: failing"}
     assert "window(s) breached" in line
-    assert "drift vs training now:" in line
+    assert "drift vs training now:" in group_line(out, "data")
 
 
 def test_demo_performance_dips_during_the_drift_episode(demo_cli: Cli) -> None:

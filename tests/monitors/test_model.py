@@ -340,9 +340,12 @@ def test_health_lights(ws: mlpilot.Workspace, state: str) -> None:
     log_days(churn, days)
     if with_reference:
         churn.add_reference("training", reference_frame(n=300))
-    health = churn.model_health()
-    expected_status = state.split("-")[0]
+    lights = churn.health()
+    health, data = lights["model"], lights["data"]
+    expected_status = "failing" if state.startswith("failing") else "ok"
     assert health["status"] == expected_status
+    drifted = with_reference and days[-1][3]
+    assert data["status"] == ("warning" if drifted else "ok")
     last = len(days) - 1
     judged = 1 if state == "failing" else last  # day 2 of "failing" is not mature (5 of 40)
     assert health["judged_window"] == (T0 + timedelta(days=judged)).isoformat()
@@ -356,10 +359,11 @@ def test_health_lights(ws: mlpilot.Workspace, state: str) -> None:
     assert health["last_breach"] == (
         (T0 + timedelta(days=breached[-1])).isoformat() if breached else None
     )
+    assert "drift" not in health
     if not with_reference:
-        assert "drift" not in health
+        assert data["drift"] is None
         return
-    drift = health["drift"]
+    drift = data["drift"]
     assert drift["reference"] == "training"
     assert drift["window"] == (T0 + timedelta(days=last)).isoformat()
     shifted = days[last][3]
@@ -373,17 +377,19 @@ def test_health_is_no_data_without_predictions_outcomes_or_a_mature_window(
 ) -> None:
     churn = create(ws)
     churn.add_criterion("model", "roc_auc", ">=", 0.75)
-    assert churn.model_health() == {"status": "no-data", "reason": "no predictions stored"}
+    assert churn.health()["model"] == {"status": "no-data", "reason": "no predictions stored"}
+    assert churn.health()["data"] == {"status": "no-data", "reason": "no predictions stored"}
     log_days(churn, [(40, 19, False, True)], outcomes=False)
-    assert churn.model_health() == {"status": "no-data", "reason": "no outcomes stored yet"}
+    assert churn.health()["model"] == {"status": "no-data", "reason": "no outcomes stored yet"}
     second = create(ws, "churn-2")
     second.add_criterion("model", "roc_auc", ">=", 0.75)
     log_days(second, [(40, 19, False, True)])  # 47.5% labeled: not mature, failing or not
     second.add_reference("training", reference_frame(n=300))
-    health = second.model_health()
-    assert health["status"] == "no-data"
-    assert health["reason"] == "no window has enough labels yet"
-    assert health["drift"]["drifted_columns"]  # drift is reported, the light stays no-data
+    lights = second.health()
+    assert lights["model"]["status"] == "no-data"
+    assert lights["model"]["reason"] == "no window has enough labels yet"
+    assert lights["data"]["status"] == "warning"  # drift needs no labels
+    assert lights["data"]["drift"]["drifted_columns"]
 
 
 def test_health_survives_a_reference_without_shared_features(ws: mlpilot.Workspace) -> None:
@@ -391,14 +397,16 @@ def test_health_survives_a_reference_without_shared_features(ws: mlpilot.Workspa
     churn.add_criterion("model", "roc_auc", ">=", 0.75)
     log_days(churn, [(40, 40, True, False)])
     churn.add_reference("training", pa.table({"other": [1.0, 2.0, 3.0], "label": [0, 1, 0]}))
-    assert churn.model_health()["status"] == "ok"
+    lights = churn.health()
+    assert (lights["model"]["status"], lights["data"]["status"]) == ("ok", "ok")
+    assert "no feature" in lights["data"]["drift"]["error"]
 
 
 def test_health_counts_only_judged_windows_as_breached(ws: mlpilot.Workspace) -> None:
     churn = create(ws)
     churn.add_criterion("model", "roc_auc", ">=", 0.75)
     log_days(churn, [(40, 40, True, False), (40, 4, False, False)])  # day 1: 10% labeled
-    health = churn.model_health()
+    health = churn.health()["model"]
     assert health["status"] == "ok"
     assert (health["windows_breached"], health["last_breach"]) == (0, None)
 

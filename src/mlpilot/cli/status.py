@@ -56,16 +56,22 @@ def monitor_lines(monitors: dict[str, dict[str, Any]]) -> list[str]:
         if status == "no-data":
             lines.append(f"{text} — {health['reason']}")
             continue
-        day = health["judged_window"][:10]
+        parts = []
+        if health.get("judged_window"):
+            coverage = health.get("label_coverage")
+            labels = f" (labels {coverage:.0%})" if coverage is not None else ""
+            parts.append(f"{health['judged_window'][:10]}{labels}")
         shown = ", ".join(
             f"{v['metric']} {v['observed']:.3f} ({'met' if v['met'] else 'FAILS'} {v['target']:g})"
-            for v in health["verdicts"]
+            for v in health.get("verdicts", [])
             if v["observed"] is not None
         )
-        text += f" — {day} (labels {health['label_coverage']:.0%}): {shown or 'no criteria'}"
-        if health["windows_breached"]:
+        text += f" — {': '.join([*parts, shown or 'no criteria'])}"
+        if health.get("windows_breached"):
             last = health["last_breach"][:10]
             text += f"; {health['windows_breached']} window(s) breached, last {last}"
+        if health.get("summary"):
+            text += f"; {health['summary']}"
         drift = health.get("drift")
         if drift and "error" in drift:
             text += f"; drift not checked: {drift['error']}"

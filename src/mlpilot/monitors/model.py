@@ -124,63 +124,40 @@ def health(
     charter: Charter,
     criteria: list[Criterion],
     *,
-    reference: str | None = None,
     window: str = "1d",
 ) -> dict[str, Any]:
-    """The model group's light: ``ok``, ``warning``, ``failing`` or ``no-data``, with evidence.
+    """The model group's light: ``ok``, ``failing`` or ``no-data``, with evidence.
 
     Judged on the latest *mature* window (at least half its predictions labeled): failing when a
-    model criterion fails there, warning when the latest window's features drifted, else ok.
+    model criterion fails there, else ok. Drift is the data group's (:mod:`monitors.health`).
     """
     slug = charter.slug
-    if not events.path.exists() or not _has(events, events.table_name(slug, "predictions")):
+    if not has_table(events, events.table_name(slug, "predictions")):
         return {"status": "no-data", "reason": "no predictions stored"}
-    if not _has(events, events.table_name(slug, "outcomes")):
+    if not has_table(events, events.table_name(slug, "outcomes")):
         return {"status": "no-data", "reason": "no outcomes stored yet"}
     report = performance_report(events, charter, criteria, window=window)
     mature = [w for w in report["windows"] if (w["label_coverage"] or 0) >= MATURE_COVERAGE]
-    result: dict[str, Any] = {"window": window}
     if not mature:
-        result |= {"status": "no-data", "reason": "no window has enough labels yet"}
-    else:
-        latest = mature[-1]
-        breached = [w for w in mature if w["breaches"]]
-        result |= {
-            "status": "failing" if latest["breaches"] else "ok",
-            "judged_window": latest["start"],
-            "label_coverage": latest["label_coverage"],
-            "metrics": latest["metrics"],
-            "verdicts": latest["verdicts"],
-            "windows_breached": len(breached),
-            "last_breach": breached[-1]["start"] if breached else None,
-        }
-    names = [r.name for r in events.references(slug)]
-    chosen = reference or ("training" if "training" in names else (names[0] if names else None))
-    if chosen is not None:
-        try:
-            windows = drift_windows(events, slug, chosen, window=window)["windows"]
-        except (ValidationError, NotFoundError) as exc:  # the light stays; say why no drift
-            result["drift"] = {"reference": chosen, "error": str(exc)}
-            windows = []
-        if windows:
-            last = windows[-1]
-            drifted = [c["name"] for c in last["columns"] if c["drifted"]]
-            result["drift"] = {
-                "reference": chosen,
-                "window": last["start"],
-                "dataset_drift": last["dataset_drift"],
-                "drifted_columns": drifted,
-                "windows_with_drift": sum(
-                    1
-                    for w in windows
-                    if w["dataset_drift"] or any(c["drifted"] for c in w["columns"])
-                ),
-            }
-            if drifted and result.get("status") == "ok":
-                result["status"] = "warning"
-    return result
+        return {"window": window, "status": "no-data", "reason": "no window has enough labels yet"}
+    latest = mature[-1]
+    breached = [w for w in mature if w["breaches"]]
+    return {
+        "window": window,
+        "status": "failing" if latest["breaches"] else "ok",
+        "judged_window": latest["start"],
+        "judged_window_end": latest["end"],
+        "label_coverage": latest["label_coverage"],
+        "metrics": latest["metrics"],
+        "verdicts": latest["verdicts"],
+        "windows_breached": len(breached),
+        "last_breach": breached[-1]["start"] if breached else None,
+    }
 
 
-def _has(events: EventStore, table: str) -> bool:
+def has_table(events: EventStore, table: str) -> bool:
+    """Whether the event store exists and holds ``table``."""
+    if not events.path.exists():
+        return False
     with _connection(events) as con:
         return table in con.list_tables()
