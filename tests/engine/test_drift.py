@@ -534,3 +534,29 @@ def test_nan_in_a_parquet_file_is_missing(tables, tmp_path):
 def test_a_small_constant_column_has_one_edge(values, tables):
     column = profile(tables(pa.table({"x": values})), {"x": "numeric"})["x"]
     assert (column.edges, column.bins) == ((values[0],), (0, len(values)))
+
+
+# --- edges, bit for bit -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["duckdb-histogram", "portable-sums"])
+def test_a_value_equal_to_an_edge_counts_in_the_bin_it_opens(tables, monkeypatch, engine):
+    """Edges one ulp apart must stay apart on the way into SQL (a decimal literal such as
+    0.9999999999999999 rounds to 1.0 in DuckDB), on both the DuckDB and the portable path."""
+    import mlpilot.engine.drift as drift_engine
+
+    if engine == "portable-sums":
+        monkeypatch.setattr(drift_engine, "_backend_name", lambda table: None)
+    below_one = float(np.nextafter(1.0, -INF))
+    edges = (below_one, 1.0, 2.5, 0.25250819178871164)
+    edges = tuple(sorted(edges))
+    values = [
+        float(np.nextafter(below_one, -INF)), below_one, 1.0, float(np.nextafter(1.0, INF)),
+        0.25250819178871164, float(np.nextafter(0.25250819178871164, -INF)), 2.5, INF, -INF,
+        NAN, None,
+    ]  # fmt: skip
+    column = ColumnProfile("x", "numeric", 0, 0, (), edges=edges)
+    got = histograms(tables(pa.table({"x": pa.array(values, pa.float64())})), {"x": column})
+    array = np.array([NAN if v is None else v for v in values])
+    assert got["x"] == Histogram(9, 2, binned(array, edges))
+    assert got["x"].bins == (2, 2, 1, 2, 2)
