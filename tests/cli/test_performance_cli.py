@@ -34,6 +34,7 @@ WINDOW_KEYS = {
     "metrics",
     "calibration",
     "confusion",
+    "ranking",
     "baseline",
     "verdicts",
     "breaches",

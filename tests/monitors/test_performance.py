@@ -661,7 +661,7 @@ def test_verdicts_cover_every_model_criterion_and_breaches_only_the_failing_ones
     ]
     report = case.evaluate(charter(), criteria)
     for window in report["windows"]:
-        assert set(window) == WINDOW_KEYS | {"calibration", "confusion"}
+        assert set(window) == WINDOW_KEYS | {"calibration", "confusion", "ranking"}
         verdicts = window["verdicts"]
         assert all(set(v) == VERDICT_KEYS for v in verdicts)
         assert [v["metric"] for v in verdicts] == [
@@ -769,3 +769,54 @@ def test_metrics_equal_sklearn_and_ignore_row_order(rows: list[Any], order: Any)
         schema=case.outcomes.schema,
     )
     assert_close(shuffled.evaluate(charter(), [CONSTRAINED]), report)
+
+
+# --- many distinct scores: the score grid ------------------------------------------------------
+
+
+def _one_day(scores: np.ndarray, seed: int) -> tuple[Case, np.ndarray, np.ndarray]:
+    """One labeled day with these scores; labels drawn from them."""
+    rng = np.random.default_rng(seed)
+    n = scores.size
+    times = [T0 + timedelta(seconds=float(s)) for s in np.sort(rng.uniform(0, 86_000, n))]
+    y = (rng.uniform(size=n) < 0.15 + 0.7 * (scores - scores.min()) / np.ptp(scores)).astype(float)
+    outcomes = [(i, times[i] + timedelta(hours=1), y[i]) for i in range(n)]
+    return Case(times, scores.tolist(), outcomes), y, scores
+
+
+def test_many_distinct_scores_go_on_the_grid_within_the_stated_bounds() -> None:
+    case, y, p = _one_day(np.random.default_rng(40).uniform(size=40_000), 41)
+    (window,) = case.evaluate(charter(), [])["windows"]
+    ranking = window["ranking"]
+    assert ranking["exact"] is False
+    assert ranking["score_bins"] == 1 << 14
+    auc_bound, ap_bound = ranking["roc_auc_error_bound"], ranking["pr_auc_error_bound"]
+    assert 0 < auc_bound <= 1e-4
+    assert abs(window["metrics"]["roc_auc"] - roc_auc_score(y, p)) <= auc_bound
+    assert abs(window["metrics"]["pr_auc"] - average_precision_score(y, p)) <= ap_bound
+    assert ap_bound < 1e-2
+    # the counts at the decision threshold are untouched by the grid
+    assert window["metrics"]["log_loss"] == pytest.approx(log_loss(y, p), rel=1e-12)
+
+
+def test_ten_thousand_distinct_scores_are_exact() -> None:
+    distinct = np.random.default_rng(42).uniform(size=10_000)
+    scores = np.random.default_rng(43).choice(distinct, size=30_000)
+    scores[:10_000] = distinct  # every one of them present
+    case, y, p = _one_day(scores, 44)
+    (window,) = case.evaluate(charter(), [])["windows"]
+    assert window["ranking"] == {
+        "exact": True, "score_bins": None, "roc_auc_error_bound": 0.0, "pr_auc_error_bound": 0.0,
+    }  # fmt: skip
+    assert window["metrics"]["roc_auc"] == pytest.approx(roc_auc_score(y, p), rel=1e-12)
+    assert window["metrics"]["pr_auc"] == pytest.approx(average_precision_score(y, p), rel=1e-12)
+
+
+def test_scores_too_close_for_the_grid_are_computed_exactly() -> None:
+    """40,000 distinct scores within one grid step: the bound would be 0.5, so exact again."""
+    scores = 0.5 + np.random.default_rng(45).uniform(size=40_000) * 1e-6
+    case, y, p = _one_day(scores, 46)
+    (window,) = case.evaluate(charter(), [])["windows"]
+    assert window["ranking"]["exact"] is True
+    assert window["metrics"]["roc_auc"] == pytest.approx(roc_auc_score(y, p), rel=1e-12)
+    assert window["metrics"]["pr_auc"] == pytest.approx(average_precision_score(y, p), rel=1e-12)

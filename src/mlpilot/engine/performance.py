@@ -11,6 +11,14 @@ its own time. Two aggregates per window do all the work:
   the best value of a metric under a constraint (e.g. recall at precision >= 0.5), evaluated at
   every distinct score as threshold.
 
+A window with many distinct scores (an approximate count above 15,000, so never one with 10,000
+or fewer) groups its scores on a grid of ``SCORE_BINS`` equal steps instead: millions of groups
+become thousands. Scores sharing a grid step then count as tied, which moves the ROC AUC by at
+most half the share of (positive, negative) pairs in the same step — a bound computed from the
+same counts and reported; a window whose bound exceeds ``AUC_TOLERANCE`` is recomputed exactly.
+Average precision gets its own reported bound; constrained bests are then evaluated at the grid
+thresholds.
+
 Nothing but these per-window numbers leaves the engine.
 """
 
@@ -28,6 +36,9 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 EPS = float(np.finfo(np.float64).eps)
+SCORE_BINS = 1 << 14
+EXACT_DISTINCT = 10_000  # windows with at most this many distinct scores are always exact
+AUC_TOLERANCE = 1e-4
 CALIBRATION_EDGES = tuple(float(e) for e in np.linspace(0.0, 1.0, 11)[1:-1])
 CURVE_METRICS = ("precision", "recall", "specificity")
 
@@ -100,6 +111,8 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
         positive = y == 1
         predicted = p >= threshold
         metrics |= {
+            # HyperLogLog: a cheap guide to whether the window's scores need the grid
+            "distinct_approx": _only(has_label, p).approx_nunique(),
             "tp": (has_label & positive & predicted).sum(),
             "fp": (has_label & ~positive & predicted).sum(),
             "fn": (has_label & positive & ~predicted).sum(),
@@ -155,46 +168,68 @@ def _neg_log(p: ir.FloatingValue) -> ir.FloatingValue:
     return -(ibis.greatest(ibis.least(p, 1 - EPS), EPS).ln())
 
 
-def ranking(
-    table: ir.Table, window: str, constraints: tuple[Constraint, ...] = ()
-) -> dict[Any, dict[str, Any]]:
-    """Exact ROC AUC and average precision ingredients per window, and constrained bests.
+def gridded(rows: list[dict[str, Any]]) -> set[Any]:
+    """The windows (``_window`` of :func:`totals` rows) whose scores go on the grid."""
+    return {r["_window"] for r in rows if (r.get("distinct_approx") or 0) > 1.5 * EXACT_DISTINCT}
 
-    Per (window, distinct score): positives and negatives. Ordered by score, the negatives
-    strictly below a score give the Mann–Whitney count; ordered descending, the cumulative
-    positives and negatives are the confusion counts with that score as threshold.
+
+def ranking(
+    table: ir.Table,
+    window: str,
+    constraints: tuple[Constraint, ...] = (),
+    grid: set[Any] | frozenset[Any] = frozenset(),
+) -> dict[Any, dict[str, Any]]:
+    """ROC AUC and average precision ingredients per window, and constrained bests; exact but
+    for the windows in ``grid``, whose scores are grouped on the score grid (module docstring).
+
+    Per (window, score or grid step): positives and negatives. Ordered by score, the negatives
+    strictly below a score give the Mann–Whitney count; the positives and negatives at or above
+    it (totals minus those below) are the confusion counts with that score as threshold.
     """
     import ibis
 
     data = _bucket(table, window).filter(lambda t: t.label.notnull())
     y = data.label.cast("float64")
-    groups = data.group_by(["_window", "score"]).aggregate(
-        pos=(y == 1).cast("int64").sum(), neg=(y != 1).cast("int64").sum()
+    score = data.score.cast("float64")
+    if grid:
+        on_grid = data._window.isin(sorted(grid))
+        score = ibis.ifelse(on_grid, (score * SCORE_BINS).floor() / SCORE_BINS, score)
+    groups = (
+        data.mutate(_s=score)
+        .group_by(["_window", "_s"])
+        .aggregate(pos=(y == 1).cast("int64").sum(), neg=(y != 1).cast("int64").sum())
     )
-    ascending = ibis.window(group_by="_window", order_by="score", preceding=None, following=0)
-    descending = ibis.window(
-        group_by="_window", order_by=ibis.desc("score"), preceding=None, following=0
-    )
+    # One ordering: the descending cumulative counts are the totals minus what lies below.
+    ascending = ibis.window(group_by="_window", order_by="_s", preceding=None, following=0)
     whole = ibis.window(group_by="_window")
-    curve = groups.mutate(
+    cumulative = groups.mutate(
+        pos_upto=groups.pos.sum().over(ascending),
         neg_upto=groups.neg.sum().over(ascending),
-        tp=groups.pos.sum().over(descending),
-        fp=groups.neg.sum().over(descending),
         total_pos=groups.pos.sum().over(whole),
         total_neg=groups.neg.sum().over(whole),
+    )
+    curve = cumulative.mutate(
+        tp=cumulative.total_pos - cumulative.pos_upto + cumulative.pos,
+        fp=cumulative.total_neg - cumulative.neg_upto + cumulative.neg,
     )
     # Negatives strictly below this score, plus half of those tied with it.
     pairs2 = curve.pos * (2 * (curve.neg_upto - curve.neg) + curve.neg)
     precision = curve.tp.cast("float64") / (curve.tp + curve.fp)
     recall = curve.tp.cast("float64") / curve.total_pos
     specificity = (curve.total_neg - curve.fp).cast("float64") / curve.total_neg
+    # Within a grid step the precision at each positive lies between these two (positives
+    # after, or before, the step's negatives): the step's share of the AP error bound.
+    low = (curve.tp - curve.pos + 1).cast("float64") / (curve.tp - curve.pos + curve.fp + 1)
+    high = curve.tp.cast("float64") / (curve.tp + curve.fp - curve.neg)
     by_name = {"precision": precision, "recall": recall, "specificity": specificity}
     metrics: dict[str, Any] = {
         "pos": curve.pos.sum(),
         "neg": curve.neg.sum(),
         "distinct_scores": curve.count(),
         "auc_pairs2": pairs2.sum(),
+        "tied_pairs": (curve.pos * curve.neg).sum(),
         "ap_sum": (curve.pos.cast("float64") * precision).sum(),
+        "ap_spread": _only(curve.pos > 0, curve.pos.cast("float64") * (high - low)).sum(),
     }
     for k, c in enumerate(constraints):
         other = by_name[c.other]
@@ -202,7 +237,7 @@ def ranking(
                  "<": other < c.value}[c.op]  # fmt: skip
         metrics[f"best{k}"] = _only(holds, by_name[c.metric]).max()
     rows = curve.group_by("_window").aggregate(**metrics).to_pyarrow().to_pylist()
-    return {row["_window"]: row for row in rows}
+    return {row["_window"]: {**row, "gridded": row["_window"] in grid} for row in rows}
 
 
 def confusion(table: ir.Table, window: str) -> dict[Any, dict[tuple[str, str], int]]:

@@ -59,7 +59,7 @@ def evaluate(
         engine.check_binary_labels(outcomes)
     data = engine.joined(predictions, outcomes)
     sums = engine.totals(data, window, task.value, threshold)
-    ranking = engine.ranking(data, window, constraints) if task is Task.BINARY else {}
+    ranking = _ranking(data, window, constraints, sums) if task is Task.BINARY else {}
     confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
     windows = []
     for row in sums:
@@ -95,6 +95,29 @@ def evaluate(
     }
 
 
+def _ranking(
+    data: ir.Table,
+    window: str,
+    constraints: tuple[engine.Constraint, ...],
+    sums: list[dict[str, Any]],
+) -> dict[Any, dict[str, Any]]:
+    """Ranking counts per window: on the score grid where a window has many distinct scores,
+    then exactly again for any gridded window whose AUC bound exceeds the tolerance."""
+    grid = engine.gridded(sums)
+    ranked = engine.ranking(data, window, constraints, grid)
+    loose = {w for w in grid if _auc_bound(ranked.get(w)) > engine.AUC_TOLERANCE}
+    if loose:
+        ranked |= engine.ranking(data, window, constraints, grid - loose)
+    return ranked
+
+
+def _auc_bound(ranked: dict[str, Any] | None) -> float:
+    """Half the share of (positive, negative) pairs tied, on the grid, in one window."""
+    if not ranked or not ranked["gridded"] or not ranked["pos"] or not ranked["neg"]:
+        return 0.0
+    return float(ranked["tied_pairs"]) / float(2 * ranked["pos"] * ranked["neg"])
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -128,6 +151,13 @@ def _metrics(
         ranks = ranked or {}
         values["roc_auc"] = ranks["auc_pairs2"] / (2 * pos * neg) if pos and neg else math.nan
         values["pr_auc"] = ranks["ap_sum"] / pos if pos else math.nan
+        gridded = bool(ranks.get("gridded"))
+        extra["ranking"] = {
+            "exact": not gridded,
+            "score_bins": engine.SCORE_BINS if gridded else None,
+            "roc_auc_error_bound": _auc_bound(ranked),
+            "pr_auc_error_bound": ranks["ap_spread"] / pos if gridded and pos else 0.0,
+        }
         bins = len(engine.CALIBRATION_EDGES) + 1
         extra["calibration"] = calibration(
             [row[f"cal_n{b}"] or 0 for b in range(bins)],
