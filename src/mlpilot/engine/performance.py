@@ -90,12 +90,6 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
     import ibis
 
     data = _bucket(table, window)
-    if task == "binary" and "score" in data.columns:
-        # The calibration bin once per row, not once per bin and sum.
-        score = data.score.cast("float64")
-        data = data.mutate(
-            _cal=sum(((score > edge).cast("int64") for edge in CALIBRATION_EDGES), ibis.literal(0))
-        )
     has_label = data.label.notnull()
     metrics: dict[str, Any] = {
         "n": data.count(),
@@ -106,29 +100,11 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
     if task == "binary":
         if "score" not in data.columns:
             raise ValidationError("a binary model's performance needs a score column")
-        y = data.label.cast("float64")
         p = data.score.cast("float64")
-        positive = y == 1
-        predicted = p >= threshold
-        metrics |= {
-            # HyperLogLog: a cheap guide to whether the window's scores need the grid
-            "distinct_approx": _only(has_label, p).approx_nunique(),
-            "tp": (has_label & positive & predicted).sum(),
-            "fp": (has_label & ~positive & predicted).sum(),
-            "fn": (has_label & positive & ~predicted).sum(),
-            "tn": (has_label & ~positive & ~predicted).sum(),
-            "log_loss_sum": _only(
-                has_label, ibis.ifelse(positive, _neg_log(p), _neg_log(1 - p))
-            ).sum(),
-            # scikit-learn's two-column form; equal to (p - y)^2 up to its rounding of 1 - p.
-            "brier_sum": _only(has_label, ((y - p) ** 2 + ((1 - y) - (1 - p)) ** 2) / 2).sum(),
-        }
-        for b in range(len(CALIBRATION_EDGES) + 1):
-            in_bin = has_label & (data._cal == b)
-            metrics[f"cal_n{b}"] = in_bin.sum()
-            metrics[f"cal_p{b}"] = _only(in_bin, p).sum()
-            metrics[f"cal_y{b}"] = _only(in_bin, y).sum()
-    elif task == "regression":
+        metrics["distinct_approx"] = _only(has_label, p).approx_nunique()  # HyperLogLog
+        rows = data.group_by("_window").aggregate(**metrics).order_by("_window")
+        return _with_binary_sums(rows.to_pyarrow().to_pylist(), data, threshold)
+    if task == "regression":
         if "prediction" not in data.columns:
             raise ValidationError("a regression model's performance needs a prediction column")
         data = data.mutate(
@@ -152,6 +128,56 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
         }
     rows = data.group_by("_window").aggregate(**metrics).order_by("_window")
     return list(rows.to_pyarrow().to_pylist())
+
+
+def _with_binary_sums(
+    rows: list[dict[str, Any]], data: ir.Table, threshold: float
+) -> list[dict[str, Any]]:
+    """Add the binary sums to each window's row: confusion counts, log loss and Brier sums,
+    calibration bins. One group-by on (window, calibration bin, label, predicted class) of the
+    labeled rows computes them all: a few hundred groups with four sums, several times cheaper
+    in DuckDB than fifty conditional sums per window."""
+    import ibis
+
+    labeled = data.filter(data.label.notnull())
+    y = labeled.label.cast("float64")
+    p = labeled.score.cast("float64")
+    keys = {
+        "_window": labeled._window,
+        "_cal": sum(((p > edge).cast("int64") for edge in CALIBRATION_EDGES), ibis.literal(0)),
+        "_y": y,
+        "_predicted": p >= threshold,
+    }
+    sums = {
+        "n": labeled.count(),
+        "p_sum": p.sum(),
+        "log_loss_sum": ibis.ifelse(y == 1, _neg_log(p), _neg_log(1 - p)).sum(),
+        # scikit-learn's two-column form; equal to (p - y)^2 up to its rounding of 1 - p.
+        "brier_sum": (((y - p) ** 2 + ((1 - y) - (1 - p)) ** 2) / 2).sum(),
+    }
+    groups = labeled.group_by(**keys).aggregate(**sums).to_pyarrow().to_pylist()
+    bins = len(CALIBRATION_EDGES) + 1
+    by_window: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        zero: dict[str, float] = dict.fromkeys(("tp", "fp", "fn", "tn"), 0)
+        zero |= {"log_loss_sum": 0.0, "brier_sum": 0.0}
+        for b in range(bins):
+            zero |= {f"cal_n{b}": 0, f"cal_p{b}": 0.0, f"cal_y{b}": 0.0}
+        by_window[row["_window"]] = row | zero
+    for group in groups:
+        row = by_window[group["_window"]]
+        if group["_predicted"] is None or group["_cal"] is None:  # no score: not counted
+            continue
+        n, positive = int(group["n"]), group["_y"] == 1
+        cell = ("tp" if positive else "fp") if group["_predicted"] else ("fn" if positive else "tn")
+        row[cell] += n
+        row["log_loss_sum"] += group["log_loss_sum"] or 0.0
+        row["brier_sum"] += group["brier_sum"] or 0.0
+        b = int(group["_cal"])
+        row[f"cal_n{b}"] += n
+        row[f"cal_p{b}"] += group["p_sum"] or 0.0
+        row[f"cal_y{b}"] += n * float(group["_y"])
+    return list(by_window.values())
 
 
 def _only(condition: ir.BooleanValue, value: ir.NumericValue) -> ir.FloatingValue:

@@ -57,10 +57,13 @@ def evaluate(
     task = charter.task
     if task is Task.BINARY:
         engine.check_binary_labels(outcomes)
-    data = engine.joined(predictions, outcomes)
-    sums = engine.totals(data, window, task.value, threshold)
-    ranking = _ranking(data, window, constraints, sums) if task is Task.BINARY else {}
-    confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
+    outputs = [c for c in ("score", "prediction") if c in predictions.columns]
+    joined = engine.joined(predictions.select("time", "entity_id", *outputs), outcomes)
+    # The join is the costly part: computed once into a temporary table the passes share.
+    with joined.select("time", *outputs, "label", "_delay").cache() as data:
+        sums = engine.totals(data, window, task.value, threshold)
+        ranking = _ranking(data, window, constraints, sums) if task is Task.BINARY else {}
+        confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
     windows = []
     for row in sums:
         start = _utc(row["_window"])
