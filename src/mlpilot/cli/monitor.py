@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json
 from mlpilot.cli.status import monitor_lines
+from mlpilot.domain.parsing import parse_time
 from mlpilot.monitors.notify import Notifier, describe, webhook_from_env
 
 # At exit, a webhook gets this long to deliver what is queued; monitoring never waits on it.
@@ -33,7 +35,10 @@ class _Collect:
 def monitor(
     ctx: typer.Context,
     slug: str,
-    window: str = typer.Option("1d", help="The window judged, e.g. 1h, 1d, 1w."),
+    window: str = typer.Option("1d", help="The model and data window, e.g. 1h, 1d, 1w."),
+    at: str | None = typer.Option(
+        None, help="Judge as of this time (ISO 8601; default now): replays, backfills."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run every monitor group over its latest window; open, keep or resolve alerts.
@@ -46,7 +51,8 @@ def monitor(
     webhook = webhook_from_env(os.environ)
     notifiers: list[Notifier] = [collected] if webhook is None else [collected, webhook]
     try:
-        result = initiative.monitor(window=window, notifiers=notifiers)
+        now = parse_time(at, datetime.now(UTC), "monitoring time")
+        result = initiative.monitor(window=window, notifiers=notifiers, now=now)
     finally:
         if webhook is not None:
             webhook.close(FLUSH_SECONDS)

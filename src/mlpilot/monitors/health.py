@@ -7,6 +7,7 @@ verdicts behind it. :func:`conditions` turns a light into the alert conditions i
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,8 +91,11 @@ def data_health(
 
 
 def conditions(group: MonitorGroup, light: dict[str, Any]) -> list[AlertCondition]:
-    """The alert conditions a group's light implies: one per failing criterion verdict, and
-    for the data group one for drift. Each carries the criterion's fallback plan."""
+    """The alert conditions a group's light implies: one per failing criterion verdict, for
+    the data group one for drift, for the service group one per SLO rule that holds (its
+    ``alerts``). Each carries the criterion's fallback plan."""
+    if group is MonitorGroup.SERVICE:
+        return [_service_condition(alert) for alert in light.get("alerts", [])]
     start, end = (_time(light.get(k)) for k in ("judged_window", "judged_window_end"))
     found = [
         AlertCondition(
@@ -149,6 +153,14 @@ def record(
             for alert in change.resolved:
                 notifier.notify("resolved", alert)
     return changes
+
+
+def _service_condition(alert: dict[str, Any]) -> AlertCondition:
+    from mlpilot.monitors.service_slo import ServiceCondition
+
+    times = {k: datetime.fromisoformat(alert[k]) for k in ("window_start", "window_end")}
+    observed = math.inf if alert["observed"] is None else alert["observed"]  # null: infinite
+    return ServiceCondition(**(alert | times | {"observed": observed})).to_alert()
 
 
 def _window_of(last: datetime, window: str) -> tuple[datetime, datetime]:

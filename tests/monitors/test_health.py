@@ -1,0 +1,66 @@
+"""``Initiative.health`` and ``Initiative.monitor``: every group's light, and alerts that open
+and resolve through the same path for the model, data and service groups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import mlpilot
+from mlpilot.demo_service import log_demo_requests
+from mlpilot.domain.alerts import Alert
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+PLAN = "roll back to the stable version"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Alert]] = []
+
+    def notify(self, event: str, alert: Alert) -> None:
+        self.events.append((event, alert))
+
+    def close(self, timeout: float = 5.0) -> None:
+        return None
+
+
+@pytest.fixture
+def churn(ws: mlpilot.Workspace) -> Any:
+    churn = ws.create_initiative(
+        "churn", name="Churn", problem="p", prediction_use="u", task="binary",
+        shape="online-api", baseline="b",
+    )  # fmt: skip
+    churn.add_criterion("service", "latency_p99", "<=", 300, plan=PLAN)
+    return churn
+
+
+def test_a_latency_incident_pages_and_resolves_through_the_alert_store(churn) -> None:
+    _, data = log_demo_requests(churn, NOW)
+    recorder = Recorder()
+    during = churn.monitor(now=data.incident_start + timedelta(minutes=35), notifiers=[recorder])
+    assert during["groups"]["service"]["status"] == "failing"
+    assert {g: during["groups"][g]["status"] for g in ("model", "data")} == {
+        "model": "no-data", "data": "no-data",
+    }  # fmt: skip
+    (page,) = [a for a in during["alerts"]["open"] if a["severity"] == "page"]
+    assert (page["group"], page["plan"]) == ("service", PLAN)
+    assert page["details"]["rule"] == "burn-1h/5m"
+    assert page["observed"] > 14.4
+    assert [e for e, _ in recorder.events] == ["opened"] * during["alerts"]["opened"]
+    again = churn.monitor(now=data.incident_start + timedelta(minutes=40), notifiers=[recorder])
+    assert again["alerts"]["opened"] == 0  # still the same incident: no new alert
+    after = churn.monitor(now=NOW, notifiers=[recorder])
+    assert after["groups"]["service"]["status"] in ("ok", "warning")
+    assert page["id"] not in [a["id"] for a in after["alerts"]["open"]]
+    assert ("resolved", page["id"]) in [(e, a.id) for e, a in recorder.events]
+    (stored,) = [a for a in churn.alerts() if a.id == page["id"]]
+    assert stored.resolved_at == NOW
+
+
+def test_health_shows_every_group_even_without_data(churn) -> None:
+    lights = churn.health(now=NOW)
+    assert set(lights) >= {"model", "data", "service"}
+    assert {light["status"] for light in lights.values()} == {"no-data"}
