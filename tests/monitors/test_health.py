@@ -64,3 +64,32 @@ def test_health_shows_every_group_even_without_data(churn) -> None:
     lights = churn.health(now=NOW)
     assert set(lights) >= {"model", "data", "service"}
     assert {light["status"] for light in lights.values()} == {"no-data"}
+
+
+def test_live_data_criteria_judge_the_latest_window_and_raise_an_alert(churn) -> None:
+    import pyarrow as pa
+
+    churn.add_criterion("data", "missing_share", "<=", 0.2, plan="page the data engineer")
+    churn.add_criterion("data", "rows", ">=", 50_000)  # a training-set criterion: not judged
+    times = [NOW - timedelta(days=1, hours=h) for h in range(10)] + [
+        NOW - timedelta(hours=h) for h in range(1, 11)
+    ]
+    usage = [1.0] * 10 + [None] * 6 + [2.0] * 4  # today: 60% missing
+    churn.log_predictions(
+        pa.table(
+            {
+                "id": [f"p{i}" for i in range(20)],
+                "time": pa.array(times, pa.timestamp("us", "UTC")),
+                "score": [0.5] * 20,
+                "usage": pa.array(usage, pa.float64()),
+            }
+        )
+    )
+    data = churn.health(now=NOW)["data"]
+    assert data["status"] == "failing"
+    (verdict,) = data["verdicts"]
+    assert (verdict["metric"], verdict["observed"], verdict["met"]) == ("missing_share", 0.6, False)
+    assert data["rows"] == 10
+    opened = churn.monitor(now=NOW, notifiers=[])["alerts"]["open"]
+    (alert,) = [a for a in opened if a["group"] == "data"]
+    assert (alert["criterion"], alert["plan"]) == ("missing_share <= 0.2", "page the data engineer")

@@ -97,3 +97,16 @@ def test_the_clock_stops_at_the_stop_decision(ws: mlpilot.Workspace) -> None:
     assert report["time_in_phase"]["modeling"] == 2 * DAY  # 1 day, then Jan 8 to the stop
     assert sum(report["time_in_phase"].values()) == 8 * DAY
     assert [d["verdict"] for d in report["decisions"]] == ["stop"]
+
+
+def test_status_shows_the_two_uncertainties_and_their_trend(ws: mlpilot.Workspace) -> None:
+    churn = ws.create_initiative("churn", **FULL_CHARTER)
+    assert churn.status().to_dict()["uncertainty"] == {"model": None, "impact": None}
+    churn.record_uncertainty("model", 0.55, "offline evaluation", at="2026-03-01")
+    churn.record_uncertainty("model", 0.8, "model monitor", at="2026-03-08")
+    churn.record_uncertainty("impact", 0.3, "experiment pilot", at="2026-03-09")
+    data = churn.status().to_dict()["uncertainty"]
+    assert (data["model"]["probability"], data["model"]["source"]) == (0.8, "model monitor")
+    assert data["model"]["trend"] == "up"
+    assert [h["probability"] for h in data["model"]["history"]] == [0.55, 0.8]
+    assert data["impact"]["probability"] == 0.3

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.forecast.uncertainty import describe
 from mlpilot.report.status import StatusReport
 
 
@@ -134,6 +135,7 @@ def render(report: StatusReport) -> Panel:
     )
     parts: list[RenderableType] = [header, history, phases, criteria, team]
     parts.extend(monitor_lines(data["monitors"]))
+    parts.append(f"uncertainty: {describe(data['uncertainty'])}")
     if report.decisions:
         last = report.decisions[-1]
         parts.append(

@@ -23,7 +23,11 @@ from mlpilot.monitors.readiness import check_data
 from mlpilot.store.alerts import AlertStore
 from mlpilot.store.events import PREDICTION_COLUMNS, EventStore
 
-__all__ = ["conditions", "data_health", "record"]
+__all__ = ["LIVE_DATA_METRICS", "conditions", "data_health", "record"]
+
+# The data criteria that say something about one window of live features. The others (rows,
+# history_days, label_share) describe a training set: 'mlpilot data check' judges those.
+LIVE_DATA_METRICS = ("missing_share", "duplicate_share")
 
 
 def data_health(
@@ -36,7 +40,8 @@ def data_health(
 ) -> dict[str, Any]:
     """The data group's light on the latest window of the stored predictions.
 
-    Failing when a declared data criterion fails on that window's features; warning when a
+    Failing when a declared data criterion on missing or duplicate values
+    (:data:`LIVE_DATA_METRICS`) fails on that window's features; warning when a
     feature drifted against the reference (``training`` when there is one, else the first);
     ok otherwise; no-data without predictions.
     """
@@ -45,7 +50,9 @@ def data_health(
     if not has_table(events, table_name):
         return {"status": "no-data", "reason": "no predictions stored"}
     result: dict[str, Any] = {"window": window}
-    declared = [c for c in criteria if c.kind is CriterionKind.DATA]
+    declared = [
+        c for c in criteria if c.kind is CriterionKind.DATA and c.metric in LIVE_DATA_METRICS
+    ]
     with _connection(events) as con:
         table = con.table(table_name)
         last = table.time.max().to_pyarrow().as_py()

@@ -29,6 +29,7 @@ class StatusReport:
     learnings: list[Learning]
     now: datetime
     monitors: dict[str, Any] | None = None  # monitor group -> health, computed by the monitors
+    uncertainty: dict[str, Any] | None = None  # model / impact probabilities with their history
 
     @property
     def phase(self) -> Phase:
@@ -73,6 +74,7 @@ class StatusReport:
             "decisions": [decision_dict(d) for d in self.decisions],
             "learnings": [learning_dict(item) for item in self.learnings],
             "monitors": self.monitors or {},
+            "uncertainty": self.uncertainty or {"model": None, "impact": None},
         }
 
 
