@@ -27,3 +27,8 @@ for name in evidently nannyml; do
     printf '%s: ' "$name"
     ".venvs/$name/bin/python" -m pip list 2>/dev/null | grep -iE "^($name|pandas|numpy|scipy|pyarrow) " | tr -s ' ' | paste -sd' '
 done
+
+# gbstats 0.8.0 (GrowthBook's stats engine) for bench/experiments.py; it pins numpy < 2.
+make_venv gbstats "gbstats==0.8.0"
+printf 'gbstats: '
+.venvs/gbstats/bin/python -m pip list 2>/dev/null | grep -iE "^(gbstats|numpy|scipy|pandas) " | tr -s ' ' | paste -sd' '

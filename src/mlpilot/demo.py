@@ -2,8 +2,11 @@
 
 Three initiatives, all dated relative to now: *churn* (shipped after three loops, now in
 monitoring), *ticket-routing* (stopped after the data and the business looped it back) and
-*demand-forecast* (shipped after one modeling loop). Churn carries 60 days of predictions with
-a drift episode, outcomes that arrive days later, and its training data as the reference.
+*demand-forecast* (shipped after one modeling loop), plus *fraud-alerts* (in modeling, with a
+delivery forecast). Churn carries 60 days of predictions with a drift episode, outcomes that
+arrive days later and its training data as the reference; offline evaluations; the A/B test
+that decided to ship it (with a pre-period for CUPED); and three days of service requests with
+a latency incident that paged and later resolved.
 """
 
 from __future__ import annotations
@@ -76,11 +79,15 @@ def build_demo(directory: Path, *, replace: bool = False, now: datetime | None =
             for path in db_file.parent.glob(pattern):
                 path.unlink()
     workspace = Workspace.open(directory)
-    _churn(workspace, now - timedelta(days=210))
-    _churn_monitoring(workspace.initiative("churn"), now)
+    churn_start, forecast_start = now - timedelta(days=210), now - timedelta(days=400)
+    _churn(workspace, churn_start)
+    churn = workspace.initiative("churn")
+    _churn_monitoring(churn, now)
     _routing(workspace, now - timedelta(days=300))
-    _forecast(workspace, now - timedelta(days=400))
+    _forecast(workspace, forecast_start)
     _network(workspace, now)
+    _evidence(workspace, churn_start, forecast_start, now)
+    _churn_service(churn, now)
     return workspace
 
 
@@ -148,8 +155,8 @@ def _churn(workspace: Workspace, start: datetime) -> None:
         evidence=["retention capacity review"], who="Ana Ruiz", at=day(102),
     )  # fmt: skip
     churn.decide(
-        "ship", "Four-week A/B test: 30-day retention +2.8% (CI +0.9% to +4.7%), offer cost flat",
-        evidence=["experiment churn-offers-ab"], who="Ana Ruiz", at=day(178),
+        "ship", "A/B test retention-offers: 30-day retention about +5% (CUPED), guardrails flat",
+        evidence=["experiment retention-offers"], who="Ana Ruiz", at=day(178),
     )  # fmt: skip
     for n, text, tags, source in (
         (60, "The cancellation-request date leaked the label; drop post-event fields",
@@ -171,6 +178,29 @@ def _churn_monitoring(churn: Initiative, now: datetime) -> None:
     churn.add_reference("training", data.reference)
     churn.log_predictions(data.predictions)
     churn.log_outcomes(data.outcomes)
+
+
+def _evidence(
+    workspace: Workspace, churn_start: datetime, forecast_start: datetime, now: datetime
+) -> None:
+    """Offline evaluations (feasibility, learning curves), the A/B test that decided to ship
+    churn, and *fraud-alerts*, still in modeling, whose delivery is forecast."""
+    from mlpilot.demo_experiment import add_demo_experiment
+    from mlpilot.demo_forecast import add_demo_evaluations, add_inflight_initiative
+
+    add_demo_evaluations(workspace, churn_start, forecast_start)
+    add_demo_experiment(workspace.initiative("churn"), churn_start + timedelta(days=138))
+    add_inflight_initiative(workspace, now)
+
+
+def _churn_service(churn: Initiative, now: datetime) -> None:
+    """Three days of requests with a latency incident 26 hours ago; the scheduled monitor ran
+    during the incident (a page opened, with the fallback plan) and again now (it resolved)."""
+    from mlpilot.demo_service import log_demo_requests
+
+    _, requests = log_demo_requests(churn, now)
+    churn.monitor(now=requests.incident_start + timedelta(minutes=35), notifiers=[])
+    churn.monitor(now=now, notifiers=[])
 
 
 def _routing(workspace: Workspace, start: datetime) -> None:

@@ -93,3 +93,28 @@ def test_live_data_criteria_judge_the_latest_window_and_raise_an_alert(churn) ->
     opened = churn.monitor(now=NOW, notifiers=[])["alerts"]["open"]
     (alert,) = [a for a in opened if a["group"] == "data"]
     assert (alert["criterion"], alert["plan"]) == ("missing_share <= 0.2", "page the data engineer")
+
+
+def test_the_latest_experiment_verdict_lights_the_impact_group_and_its_uncertainty(churn) -> None:
+    from mlpilot.demo_experiment import add_demo_experiment
+
+    churn.add_criterion(
+        "impact", "retention_30d", ">=", 0.02,
+        guardrails=["offer_cost_per_customer", "support_call_minutes"],
+        plan="stop the offers",
+    )  # fmt: skip
+    assert churn.health(now=NOW)["impact"] == {
+        "status": "no-data", "reason": "no experiment analysed yet",
+    }  # fmt: skip
+    report = add_demo_experiment(churn, NOW - timedelta(days=40), units=4_000)
+    impact = churn.health(now=NOW)["impact"]
+    expected = {"pass": "ok", "fail": "failing", "inconclusive": "warning"}[report["verdict"]]
+    assert (impact["status"], impact["verdict"]) == (expected, report["verdict"])
+    (kpi,) = [v for v in impact["verdicts"] if v["metric"] == "retention_30d"]
+    row = next(r for r in report["results"] if r["metric"] == "retention_30d")
+    assert kpi["observed"] == row["effect_rel"]
+    assert (kpi["target"], kpi["plan"]) == (0.02, "stop the offers")
+    uncertainty = churn.status().to_dict()["uncertainty"]["impact"]
+    assert uncertainty["probability"] == churn.impact()["probability"]
+    assert uncertainty["source"] == f"experiment retention-offers: {report['verdict']}"
+    assert 0.0 <= uncertainty["probability"] <= 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -11,12 +12,18 @@ from mlpilot.cli import (
     criteria,
     data,
     drift,
+    evaluate,
+    experiment,
+    forecast,
     initiatives,
     lifecycle,
     log,
+    monitor,
     network,
     performance,
     reference,
+    report,
+    service,
     status,
     team,
 )
@@ -59,15 +66,26 @@ def demo(
     replace: bool = typer.Option(False, help="Replace an earlier demo workspace in DIRECTORY."),
 ) -> None:
     """Build a realistic demo workspace in DIRECTORY and print its status."""
+    from mlpilot.cli.forecast import forecast_line
     from mlpilot.cli.status import overview, render
     from mlpilot.demo import build_demo
+    from mlpilot.report.html import to_html
+    from mlpilot.report.update import build_update
 
     with build_demo(directory, replace=replace) as workspace:
-        console.print(render(workspace.initiative("churn").status()))
+        churn = workspace.initiative("churn")
+        console.print(render(churn.status()))
         console.print(
             overview([workspace.initiative(c.slug).status() for c in workspace.initiatives()])
         )
-    done(f"demo workspace in {directory}; try: mlpilot --home {directory} status churn")
+        fraud = workspace.initiative("fraud-alerts").forecast().to_dict()
+        console.print(forecast_line("fraud-alerts", fraud))
+        report = directory / "churn-update.html"
+        report.write_text(to_html(build_update(churn, now=datetime.now(UTC))), encoding="utf-8")
+    done(
+        f"demo workspace in {directory}; stakeholder update in {report}; "
+        f"try: mlpilot --home {directory} status churn"
+    )
 
 
 app.add_typer(initiatives.app, name="initiative")
@@ -77,6 +95,7 @@ app.add_typer(network.app, name="network")
 app.add_typer(data.app, name="data")
 app.add_typer(log.app, name="log")
 app.add_typer(reference.app, name="reference")
+app.add_typer(experiment.app, name="experiment")
 app.command("phase")(lifecycle.phase)
 app.command("history")(lifecycle.history)
 app.command("decide")(lifecycle.decide)
@@ -85,6 +104,12 @@ app.command("learnings")(lifecycle.learnings)
 app.command("status")(status.status)
 app.command("drift")(drift.drift)
 app.command("performance")(performance.performance)
+app.command("forecast")(forecast.forecast)
+app.command("evaluate")(evaluate.evaluate)
+app.command("report")(report.report)
+app.command("service")(service.service)
+app.command("monitor")(monitor.monitor)
+app.command("alerts")(monitor.alerts)
 
 
 def main(argv: list[str] | None = None) -> int:

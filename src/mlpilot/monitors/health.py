@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.alerts import AlertChanges, AlertCondition, MonitorGroup, Severity
 from mlpilot.domain.charter import Charter
@@ -23,7 +23,10 @@ from mlpilot.monitors.readiness import check_data
 from mlpilot.store.alerts import AlertStore
 from mlpilot.store.events import PREDICTION_COLUMNS, EventStore
 
-__all__ = ["LIVE_DATA_METRICS", "conditions", "data_health", "record"]
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+__all__ = ["LIVE_DATA_METRICS", "conditions", "data_health", "impact_health", "record"]
 
 # The data criteria that say something about one window of live features. The others (rows,
 # history_days, label_share) describe a training set: 'mlpilot data check' judges those.
@@ -97,6 +100,49 @@ def data_health(
     return result
 
 
+def impact_health(engine: Engine, slug: str) -> dict[str, Any]:
+    """The impact group's light from the latest analysed experiment: ``ok`` when it passes its
+    impact criteria, ``failing`` when it fails them (or a guardrail degrades), ``warning``
+    while inconclusive, ``no-data`` before any experiment is analysed."""
+    from mlpilot.store.experiments import ExperimentStore
+
+    store = ExperimentStore(engine)
+    found = store.latest_analysis(slug)
+    if found is None:
+        return {"status": "no-data", "reason": "no experiment analysed yet"}
+    criteria = {c["describe"]: c for c in store.get(slug, found.experiment).criteria}
+    rows = {(r["metric"], r["variant"]): r for r in found.results.get("results", [])}
+    verdicts = []
+    for entry in found.results.get("verdicts", []):
+        criterion = criteria.get(entry["criterion"], {})
+        metric = criterion.get("metric", "")
+        row = rows.get((metric, entry["variant"]), {})
+        relative = criterion.get("effect", "relative") != "absolute"
+        verdicts.append(
+            {
+                "key": f"{found.experiment}:{entry['variant']}:{entry['criterion']}",
+                "criterion_id": criterion.get("id"),
+                "criterion": entry["criterion"],
+                "metric": metric,
+                "variant": entry["variant"],
+                "observed": row.get("effect_rel" if relative else "effect_abs"),
+                "target": criterion.get("target"),
+                "met": {"pass": True, "fail": False}.get(entry["verdict"]),
+                "plan": criterion.get("plan"),
+                "reason": entry["reason"],
+            }
+        )
+    status = {"pass": "ok", "fail": "failing"}.get(found.verdict, "warning")
+    return {
+        "status": status,
+        "experiment": found.experiment,
+        "verdict": found.verdict,
+        "analysed_at": found.at.isoformat(),
+        "verdicts": verdicts,
+        "summary": f"experiment {found.experiment}: {found.verdict} ({found.results['reason']})",
+    }
+
+
 def conditions(group: MonitorGroup, light: dict[str, Any]) -> list[AlertCondition]:
     """The alert conditions a group's light implies: one per failing criterion verdict, for
     the data group one for drift, for the service group one per SLO rule that holds (its
@@ -106,7 +152,7 @@ def conditions(group: MonitorGroup, light: dict[str, Any]) -> list[AlertConditio
     start, end = (_time(light.get(k)) for k in ("judged_window", "judged_window_end"))
     found = [
         AlertCondition(
-            key=f"{group.value}:{verdict.get('criterion_id') or verdict['criterion']}",
+            key=f"{group.value}:{_key(verdict)}",
             group=group,
             criterion=verdict["criterion"],
             metric=verdict["metric"],
@@ -160,6 +206,11 @@ def record(
             for alert in change.resolved:
                 notifier.notify("resolved", alert)
     return changes
+
+
+def _key(verdict: dict[str, Any]) -> str:
+    """What tells a verdict's alert apart across runs: its own key, else the criterion."""
+    return str(verdict.get("key") or verdict.get("criterion_id") or verdict["criterion"])
 
 
 def _service_condition(alert: dict[str, Any]) -> AlertCondition:

@@ -1,0 +1,201 @@
+"""Experiments benchmark: 10M exposed units × 10 metrics from raw events to the verdict, and the
+stats half per metric and arm against gbstats 0.8.0 on the same sufficient statistics.
+
+    nice .venv/bin/python bench/experiments.py [--units 10000000] [--runs 3]
+
+Data (seeded, generated once by DuckDB into bench/data/experiments-<units>.duckdb, gitignored):
+the event store's own tables ``exposures__bench`` (one exposure per unit, two variants 50/50,
+over 14 days) and ``metric_events__bench`` (per unit and metric, an event after exposure with
+probability 0.15 and one in the 30 days before with probability 0.05; 10 metrics, so about
+2 events per unit). The timed path is the library's: ``monitors.experiment_runs.run`` on an
+experiment record — engine (one DuckDB query) then stats half and verdict, in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+METRICS = [f"m{i}" for i in range(10)]
+
+
+def generate(path: Path, units: int) -> None:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect(str(path))
+    con.execute("SELECT setseed(0.42)")
+    con.execute(f"""
+        CREATE TABLE exposures__bench AS
+        SELECT 'x' || i AS id, TIMESTAMPTZ '2026-03-01 00:00:00+00'
+                 + to_microseconds(CAST(random() * 14 * 86400e6 AS BIGINT)) AS time,
+               'u' || i AS unit_id, 'bench' AS experiment,
+               CASE WHEN random() < 0.5 THEN 'control' ELSE 'treatment' END AS variant
+        FROM range({units}) t(i)""")
+    metrics = ", ".join(f"'{m}'" for m in METRICS)
+    # Per unit and metric: an event after exposure (p 0.15), one in the 30 days before (p 0.05);
+    # the treatment lifts m0 by 2 % and each value carries a per-unit level (CUPED's signal).
+    con.execute(f"""
+        CREATE TABLE metric_events__bench AS
+        WITH cells AS (
+            SELECT e.unit_id, e.time, e.variant, m.metric, random() AS r,
+                   hash(e.unit_id) % 1000 / 100.0 AS level
+            FROM exposures__bench e CROSS JOIN (SELECT unnest([{metrics}]) AS metric) m)
+        SELECT 'v' || row_number() OVER () AS id, unit_id, metric,
+               CASE WHEN r < 0.15 THEN time + to_microseconds(CAST(r * 1e12 AS BIGINT))
+                    ELSE time - to_microseconds(CAST((r - 0.15) * 4e13 AS BIGINT)) END AS time,
+               (level + random() * 10) * CASE WHEN metric = 'm0' AND variant = 'treatment'
+                                              THEN 1.02 ELSE 1.0 END AS value
+        FROM cells WHERE r < 0.20""")
+    n = con.execute("SELECT count(*) FROM metric_events__bench").fetchone()
+    con.close()
+    print(f"generated {units:,} units, {n[0]:,} events in {time.perf_counter() - start:.1f} s")
+
+
+def timed_pipeline(path: Path, units: int, runs: int, cuped: bool) -> tuple[list[float], dict]:
+    from mlpilot.monitors.experiment_runs import run
+    from mlpilot.store.events import EventStore
+    from mlpilot.store.experiments import ExperimentRecord
+
+    record = ExperimentRecord(
+        id=1,
+        slug="bench",
+        name="bench",
+        variants=["control", "treatment"],
+        split=[1.0, 1.0],
+        metrics=[{"name": m} for m in METRICS],
+        created_at=datetime.now(UTC),
+        details={},
+        criteria=[
+            {
+                "metric": "m0",
+                "op": ">=",
+                "target": 0.01,
+                "effect": "relative",
+                "guardrails": ["m1", "m2"],
+                "describe": "m0 >= +1%",
+            }
+        ],
+    )
+    store = EventStore(path)
+    times, report = [], {}
+    for _ in range(runs):
+        start = time.perf_counter()
+        report = run(store, record, cuped=cuped)
+        times.append(time.perf_counter() - start)
+    return times, report
+
+
+def stats_half(report: dict, repeat: int) -> tuple[dict[str, float], list]:
+    from mlpilot.stats.abtest import compare
+    from mlpilot.stats.experiments import ArmStats
+
+    pairs = report["_pairs"]
+    arms = [(ArmStats(**a), ArmStats(**b)) for a, b in pairs]
+    options = {
+        "frequentist": {},
+        "bayesian": {"method": "bayesian"},
+        "sequential": {"method": "sequential"},
+        "cuped": {"cuped": True},
+    }
+    seconds, results = {}, {}
+    for name, kwargs in options.items():
+        times = []
+        for a, b in arms:
+            for _ in range(repeat):
+                start = time.perf_counter()
+                r = compare(a, b, **kwargs)
+                times.append(time.perf_counter() - start)
+        seconds[name] = statistics.median(times)
+        results[name] = r
+    return seconds, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    data = BENCH / "data"
+    data.mkdir(exist_ok=True)
+    path = data / f"experiments-{args.units}.duckdb"
+    if not path.exists():
+        generate(path, args.units)
+    for cuped in (False, True):
+        times, report = timed_pipeline(path, args.units, args.runs, cuped)
+        label = "with CUPED" if cuped else "plain"
+        print(
+            f"raw events → verdict, {args.units:,} units × {len(METRICS)} metrics ({label}): "
+            f"runs {', '.join(f'{t:.2f}' for t in times)} s; median "
+            f"{statistics.median(times):.2f} s; verdict {report['verdict']}"
+        )
+    # The stats half on the statistics the engine just produced (one pair per metric).
+    from mlpilot.engine.experiments import MetricDef, experiment_stats
+    from mlpilot.store.events import EventStore
+
+    con = EventStore(path).connect()
+    rows, _ = experiment_stats(
+        con.table("exposures__bench"),
+        con.table("metric_events__bench"),
+        "bench",
+        ["control", "treatment"],
+        [MetricDef(m) for m in METRICS],
+    )
+    con.disconnect()
+    keys = (
+        "n",
+        "sum",
+        "sum_squares",
+        "covariate_sum",
+        "covariate_sum_squares",
+        "covariate_cross_sum",
+    )
+    pairs = [[{k: r[k] for k in keys} for r in rows[i : i + 2]] for i in range(0, len(rows), 2)]
+    ours, results = stats_half({"_pairs": pairs}, args.repeat)
+    python = BENCH / ".venvs" / "gbstats" / "bin" / "python"
+    theirs: dict = {}
+    if python.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            stats_file, out = Path(tmp) / "stats.json", Path(tmp) / "out.json"
+            stats_file.write_text(json.dumps(pairs))
+            subprocess.run(
+                [
+                    str(python),
+                    str(BENCH / "workers" / "gbstats_experiment.py"),
+                    "--stats",
+                    str(stats_file),
+                    "--out",
+                    str(out),
+                    "--repeat",
+                    str(args.repeat),
+                ],
+                check=True,
+            )
+            theirs = json.loads(out.read_text())
+    print("stats half, one metric and arm, median µs (mlpilot | gbstats 0.8.0 | ratio):")
+    for name, seconds in ours.items():
+        gb = theirs.get("seconds", {}).get(name)
+        cell = f"{gb * 1e6:8.1f} | {gb / seconds:5.1f}×" if gb else "       - |     -"
+        print(f"  {name:12s} {seconds * 1e6:8.1f} | {cell}")
+    if theirs:  # the last pair's relative effects must agree
+        for name, r in results.items():
+            g = theirs["results"][name][-1]
+            assert abs(r.effect_rel - g["expected"]) < 1e-9, (name, r.effect_rel, g)
+            assert abs(r.effect_rel_ci[0] - g["ci"][0]) < 1e-9, (name, r.effect_rel_ci, g)
+        print("  gbstats and mlpilot agree on every relative effect and interval (1e-9)")
+    print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()

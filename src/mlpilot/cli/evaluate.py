@@ -1,0 +1,141 @@
+"""``mlpilot evaluate``: record an offline evaluation, show the feasibility of the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mlpilot.cli.common import JSON_OPTION, console, done, open_workspace, print_json, table
+from mlpilot.errors import ValidationError
+
+
+def _values(items: list[str]) -> dict[str, float]:
+    values = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValidationError(f"invalid --metric {item!r}; write NAME=VALUE, e.g. recall=0.72")
+    return values
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def evaluate(
+    ctx: typer.Context,
+    slug: str,
+    predictions: Path | None = typer.Option(
+        None, "--predictions", help="CSV or Parquet file of labels and scores."
+    ),
+    label_column: str = typer.Option("y", "--label-column", help="The column with the true label."),
+    score_column: str = typer.Option(
+        "p",
+        "--score-column",
+        help="The score of class 1 (binary), else the predicted class or value.",
+    ),
+    metric: list[str] = typer.Option(
+        [], "--metric", help="A measured value NAME=VALUE (repeatable); needs --n."
+    ),
+    n: int | None = typer.Option(None, "--n", help="Rows the --metric values were measured on."),
+    positives: int | None = typer.Option(
+        None, "--positives", help="Of them, how many were positive."
+    ),
+    mlflow_run: str | None = typer.Option(
+        None, "--mlflow-run", help="Import the metrics of an MLflow run (needs mlflow); needs --n."
+    ),
+    train_size: int | None = typer.Option(
+        None, "--train-size", help="Rows the model was trained on (for the learning curve)."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A name for the evaluation, e.g. gbm-v2."),
+    threshold: float = typer.Option(
+        0.5, "--threshold", help="Binary: the decision threshold on the score."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    planned_size: float | None = typer.Option(
+        None,
+        "--planned-size",
+        help="Training size to extrapolate to (default: the 'rows' data criterion).",
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record an evaluation of SLUG's model (or, with no input, show the feasibility so far)."""
+    initiative = open_workspace(ctx).initiative(slug)
+    recorded = None
+    common: dict[str, Any] = {"train_size": train_size, "name": name}
+    if mlflow_run is not None:
+        if n is None:
+            raise ValidationError("--mlflow-run needs --n, the rows the run was evaluated on")
+        recorded = initiative.evaluate_mlflow(mlflow_run, n=n, positives=positives, **common)
+    elif predictions is not None or metric:
+        recorded = initiative.evaluate(
+            predictions, label_column=label_column, score_column=score_column,
+            metrics=_values(metric) if metric else None, n=n, positives=positives,
+            threshold=threshold, seed=seed, **common,
+        )  # fmt: skip
+    report = initiative.feasibility(planned_size=planned_size)
+    if as_json:
+        print_json({"recorded": None if recorded is None else recorded.name, **report})
+        return
+    if recorded is not None:
+        done(f"{slug}: evaluation {recorded.name!r} recorded ({recorded.n} rows)")
+    render(report)
+
+
+def render(report: dict[str, Any]) -> None:
+    """The feasibility table and the overall probability."""
+    rows = []
+    for row in report["criteria"]:
+        base = row["baseline"]
+        curve = row["learning_curve"]
+        if curve is None:
+            at_size = "-"
+        elif curve["regular"]:
+            at_size = (
+                f"{_num(curve['estimate'])} [{_num(curve['low'])}, {_num(curve['high'])}] "
+                f"at {curve['planned_size']:g}"
+            )
+        else:
+            at_size = f"refused: {curve['reason']}"
+        rows.append(
+            (
+                row["criterion"],
+                row["evaluation"],
+                f"{_num(row['estimate'])} [{_num(row['low'])}, {_num(row['high'])}]",
+                _pct(row["probability_met"]),
+                "-" if base is None else f"{base['margin']:+.3g} vs {base['value']:g}",
+                at_size,
+            )
+        )
+    console.print(
+        table(
+            None,
+            (
+                "criterion",
+                "evaluation",
+                "estimate [95% CI]",
+                "P(met)",
+                "vs baseline",
+                "learning curve",
+            ),
+            rows,
+        )
+    )
+    if not report["criteria"]:
+        console.print(
+            "no model criteria declared; add one with 'mlpilot criteria add SLUG --kind model …'"
+        )
+    else:
+        console.print(
+            f"probability that every model criterion is met: {_pct(report['probability_all_met'])}"
+        )

@@ -1,0 +1,84 @@
+"""``mlpilot service``: latency, errors and throughput per window, and the SLOs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.errors import ValidationError
+
+
+def service(
+    ctx: typer.Context,
+    slug: str,
+    window: str = typer.Option("1h", help="The window, e.g. 1h, 6h, 1d."),
+    by: str | None = typer.Option(None, "--by", help="Split the windows: model-version."),
+    period: str = typer.Option("30d", help="The SLO period, e.g. 28d, 30d, 4w."),
+    at: str | None = typer.Option(None, help="Evaluate at this time (ISO 8601; default now)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Service statistics per window from stored requests, and the SLOs of the criteria."""
+    if by not in (None, "model-version"):
+        raise ValidationError(f"cannot split by {by!r}; use --by model-version")
+    report = (
+        open_workspace(ctx)
+        .initiative(slug)
+        .service(window=window, by_version=by is not None, period=period, at=at)
+    )
+    if as_json:
+        print_json(report)
+        return
+    console.print(table(None, _header(by), (_row(w, window, by) for w in report["windows"])))
+    objectives = report["slo"]["objectives"]
+    if objectives:
+        console.print(
+            table(
+                f"SLOs over {report['slo']['period']} to {report['now'][:16]}",
+                ("criterion", "compliance", "budget left", "burn 1h", "burn 6h", "alerts"),
+                (_slo_row(o) for o in objectives),
+            )
+        )
+    for alert in report["alerts"]:
+        colour = "red" if alert["severity"] in ("page", "ticket") else "yellow"
+        plan = f" — plan: {alert['plan']}" if alert["plan"] else ""
+        console.print(f"[{colour}]{alert['severity']}[/{colour}] {alert['message']}{plan}")
+
+
+def _header(by: str | None) -> tuple[str, ...]:
+    head = ("window", "version") if by else ("window",)
+    return (*head, "count", "req/s", "errors", "p50", "p90", "p95", "p99", "max", "fails")
+
+
+def _row(w: dict[str, Any], window: str, by: str | None) -> tuple[Any, ...]:
+    start = w["start"][:10] if window.endswith(("d", "w")) else w["start"][5:16].replace("T", " ")
+    head = (start, w["model_version"]) if by else (start,)
+    return (
+        *head,
+        w["count"],
+        f"{w['throughput']:.3g}",
+        _share(w["error_rate"]),
+        *(_ms(w[k]) for k in ("latency_p50", "latency_p90", "latency_p95", "latency_p99")),
+        _ms(w["latency_max"]),
+        ", ".join(b["metric"] for b in w["breaches"]) or "-",
+    )
+
+
+def _slo_row(o: dict[str, Any]) -> tuple[Any, ...]:
+    rates = o["burn_rates"]
+    return (
+        o["criterion"],
+        _share(o["compliance"], 3),
+        _share(o["budget_left"], 0),
+        *("-" if rates[k] is None else f"{rates[k]:.1f}×" for k in ("1h", "6h")),
+        ", ".join(f"{a['severity']} {a['start'][:16]}" for a in o["alerts"][-3:]) or "-",
+    )
+
+
+def _share(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}%}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"

@@ -1,0 +1,1 @@
+"""Delivery and feasibility forecasts: the two uncertainties of an initiative, quantified."""

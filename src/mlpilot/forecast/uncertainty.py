@@ -1,0 +1,112 @@
+"""The two uncertainties as probabilities, with their history: model and impact.
+
+- **model**: before deployment, the probability that every model criterion is met, from the
+  feasibility evidence (offline evaluations); after it, from the model monitor — the share of the
+  recent mature windows (at least half labeled) in which every model criterion held.
+- **impact**: the probability that the feature has the impact wanted, from the latest experiment
+  verdict; the experiments side records it here (``kind="impact"``).
+
+Each belief is appended to the ``uncertainty`` table, so the status and the stakeholder update
+can show the trend; nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from mlpilot.errors import ValidationError
+from mlpilot.store.evaluations import KINDS, EvaluationStore, UncertaintyRecord
+
+if TYPE_CHECKING:
+    from mlpilot.workspace import Workspace
+
+__all__ = [
+    "RECENT_WINDOWS",
+    "describe",
+    "make_record",
+    "monitor_probability",
+    "summarise",
+    "uncertainty_summary",
+]
+
+RECENT_WINDOWS = 14  # how many recent mature windows the monitor-based probability looks at
+TREND_STEP = 0.02  # a change smaller than this is "flat"
+
+
+def make_record(
+    kind: str, probability: float | None, source: str, at: datetime, details: dict[str, Any]
+) -> UncertaintyRecord:
+    """Validate a belief: a known kind, a probability in [0, 1] (or None), a source."""
+    if kind not in KINDS:
+        raise ValidationError(f"unknown uncertainty kind {kind!r}; expected one of: model, impact")
+    if probability is not None and not (math.isfinite(probability) and 0 <= probability <= 1):
+        raise ValidationError(f"a probability must lie in [0, 1], got {probability}")
+    if not source.strip():
+        raise ValidationError("the source of an uncertainty must not be empty")
+    return UncertaintyRecord(at, kind, probability, source.strip(), details)
+
+
+def monitor_probability(report: dict[str, Any]) -> tuple[float, dict[str, Any]] | None:
+    """From a performance report: the share of recent mature windows meeting every criterion."""
+    mature = [w for w in report["windows"] if (w.get("label_coverage") or 0) >= 0.5]
+    judged = [w for w in mature[-RECENT_WINDOWS:] if w.get("verdicts")]
+    if not judged:
+        return None
+    met = sum(1 for w in judged if not w["breaches"])
+    return met / len(judged), {"windows": len(judged), "met": met, "window": report["window"]}
+
+
+def _entry(record: UncertaintyRecord) -> dict[str, Any]:
+    return {
+        "probability": record.probability,
+        "source": record.source,
+        "at": record.at.isoformat(),
+    }
+
+
+def _trend(history: list[UncertaintyRecord]) -> str | None:
+    values = [r.probability for r in history if r.probability is not None]
+    if len(values) < 2:
+        return None
+    change = values[-1] - values[-2]
+    return "up" if change > TREND_STEP else "down" if change < -TREND_STEP else "flat"
+
+
+def summarise(records: list[UncertaintyRecord]) -> dict[str, Any]:
+    """``model`` and ``impact``: the latest belief (or None) with its trend and history."""
+    out: dict[str, Any] = {}
+    for kind in KINDS:
+        history = [r for r in records if r.kind == kind]
+        if not history:
+            out[kind] = None
+            continue
+        out[kind] = {
+            **_entry(history[-1]),
+            "trend": _trend(history),
+            "history": [_entry(r) for r in history],
+        }
+    return out
+
+
+def uncertainty_summary(workspace: Workspace, slug: str) -> dict[str, Any]:
+    """The ``uncertainty`` key of ``mlpilot status --json``: ``model`` and ``impact``, each
+    ``{probability, source, at, trend, history}`` or None when nothing was recorded."""
+    return summarise(EvaluationStore(workspace.store).uncertainty(slug))
+
+
+def describe(summary: dict[str, Any]) -> str:
+    """One line for a status screen, e.g. ``model 36% ↓ (model monitor: …) · impact unknown``."""
+    arrows = {"up": " ↑", "down": " ↓", "flat": " →"}
+    parts = []
+    for kind in KINDS:
+        entry = summary.get(kind)
+        if entry is None or entry["probability"] is None:
+            parts.append(f"{kind} unknown" + (f" ({entry['source']})" if entry else ""))
+            continue
+        trend = arrows.get(entry["trend"] or "", "")
+        parts.append(
+            f"{kind} {entry['probability']:.0%}{trend} ({entry['source']}, {entry['at'][:10]})"
+        )
+    return " · ".join(parts)

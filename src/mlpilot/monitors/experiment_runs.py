@@ -1,0 +1,196 @@
+"""Experiments end to end: create one (with its criteria snapshot), read a ``--stats`` CSV, and
+run the engine over the event store, then :func:`mlpilot.monitors.impact.analyze`."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlpilot.domain.criteria import Criterion
+from mlpilot.domain.metrics import CriterionKind
+from mlpilot.engine.experiments import MetricDef, check_metric, experiment_stats, parse_metric
+from mlpilot.errors import ValidationError
+from mlpilot.monitors.impact import analyze
+from mlpilot.stats.experiments import ArmStats
+
+if TYPE_CHECKING:
+    from mlpilot.store.events import EventStore
+    from mlpilot.store.experiments import ExperimentRecord
+
+REQUIRED = ("variant", "metric", "n", "sum", "sum_squares")
+OPTIONAL = (
+    "denominator_sum",
+    "denominator_sum_squares",
+    "cross_sum",
+    "covariate_sum",
+    "covariate_sum_squares",
+    "covariate_cross_sum",
+)
+
+
+def snapshot(criteria: list[Criterion]) -> list[dict[str, Any]]:
+    """The impact criteria as stored with an experiment."""
+    return [
+        {
+            "id": c.id,
+            "metric": c.metric,
+            "op": c.op.value,
+            "target": c.target,
+            "effect": c.effect.value if c.effect else "relative",
+            "guardrails": list(c.guardrails),
+            "plan": c.plan,
+            "describe": c.describe(),
+        }
+        for c in criteria
+        if c.kind is CriterionKind.IMPACT
+    ]
+
+
+def definitions(specs: list[str | MetricDef], criteria: list[dict[str, Any]]) -> list[MetricDef]:
+    """Parsed metric definitions; a criterion's KPI or guardrail not among them is added as a
+    ``mean`` metric of the event metric of that name."""
+    metrics = [parse_metric(s) if isinstance(s, str) else s for s in specs]
+    for m in metrics:
+        check_metric(m)
+    names = [m.name for m in metrics]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"metric names must be unique, got {', '.join(names)}")
+    for c in criteria:
+        for name in (c["metric"], *c["guardrails"]):
+            if name not in names:
+                metrics.append(MetricDef(name))
+                names.append(name)
+    if not metrics:
+        raise ValidationError("an experiment needs at least one --metric (or an impact criterion)")
+    return metrics
+
+
+def check_design(variants: list[str], split: list[float] | None) -> list[float]:
+    """Validate variants (control first) and the planned split; returns the split."""
+    if len(variants) < 2 or any(not v.strip() for v in variants):
+        raise ValidationError(
+            f"--variants needs a control and one or more treatments, got {variants}"
+        )
+    if len(set(variants)) != len(variants):
+        raise ValidationError(f"variant names must be unique, got {', '.join(variants)}")
+    shares = split or [1.0] * len(variants)
+    if len(shares) != len(variants) or any(not (math.isfinite(s) and s > 0) for s in shares):
+        raise ValidationError(
+            f"--split needs one positive share per variant ({len(variants)}), got {shares}"
+        )
+    return [float(s) for s in shares]
+
+
+def read_stats(path: str | Path) -> tuple[list[str], dict[str, dict[str, ArmStats]]]:
+    """Variants (in order of first appearance: the first is the control) and the statistics of
+    a ``--stats`` CSV. A ``kind`` column (mean, proportion, ratio) is optional: a row with a
+    denominator is a ratio, else a mean."""
+    file = Path(path)
+    if not file.is_file():
+        raise ValidationError(f"no statistics file {str(file)!r}")
+    with file.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValidationError(
+                f"{file.name} lacks the column(s) {', '.join(missing)}; "
+                f"it needs {', '.join(REQUIRED)}"
+            )
+        variants: list[str] = []
+        arms: dict[str, dict[str, ArmStats]] = {}
+        for line, row in enumerate(reader, start=2):
+            arm = _arm(row, f"{file.name} line {line}")
+            variant, metric = row["variant"].strip(), row["metric"].strip()
+            if variant not in variants:
+                variants.append(variant)
+            if variant in arms.setdefault(metric, {}):
+                raise ValidationError(f"{file.name} line {line}: {variant}/{metric} is repeated")
+            arms[metric][variant] = arm
+    if not arms:
+        raise ValidationError(f"{file.name} has no rows of statistics")
+    return variants, arms
+
+
+def _number(row: dict[str, str], column: str, where: str) -> float | None:
+    text = (row.get(column) or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError(f"{where}: {column} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValidationError(f"{where}: {column} is {text}; every statistic must be finite")
+    return value
+
+
+def _arm(row: dict[str, str], where: str) -> ArmStats:
+    values = {c: _number(row, c, where) for c in (*REQUIRED[2:], *OPTIONAL)}
+    for c in REQUIRED[2:]:
+        if values[c] is None:
+            raise ValidationError(f"{where}: {c} is empty")
+    n = values.pop("n")
+    assert n is not None
+    if n < 0 or n != int(n):
+        raise ValidationError(f"{where}: n must be a whole number >= 0, got {n:g}")
+    kind = (row.get("kind") or "").strip() or (
+        "ratio" if values["denominator_sum"] is not None else "mean"
+    )
+    return ArmStats(n=int(n), kind=kind, **values)  # type: ignore[arg-type]
+
+
+def run(
+    events: EventStore,
+    experiment: ExperimentRecord,
+    *,
+    until: datetime | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Reduce the stored exposures and metric events of ``experiment`` and analyse them."""
+    metrics = [MetricDef(**m) for m in experiment.metrics]
+    con = events.connect()
+    try:
+        tables = set(con.list_tables())
+        names = {k: events.table_name(experiment.slug, k) for k in ("exposures", "metric_events")}
+        for kind, table in names.items():
+            if table not in tables:
+                raise ValidationError(
+                    f"no {kind.replace('_', ' ')} logged for {experiment.slug}; "
+                    f"use 'mlpilot log {kind.replace('_', '-')} {experiment.slug} FILE'"
+                )
+        rows, units = experiment_stats(
+            con.table(names["exposures"]),
+            con.table(names["metric_events"]),
+            experiment.name,
+            experiment.variants,
+            metrics,
+            pre_days=experiment.details.get("pre_days", 30.0),
+            until=until,
+        )
+    finally:
+        con.disconnect()
+    arms: dict[str, dict[str, ArmStats]] = {}
+    for row in rows:
+        fields = {k: v for k, v in row.items() if k not in ("variant", "metric")}
+        arms.setdefault(row["metric"], {})[row["variant"]] = ArmStats(**fields)
+    report = analyze(
+        arms,
+        experiment.variants,
+        split=experiment.split,
+        metrics=metrics,
+        criteria=experiment.criteria,
+        units=units,
+        **options,
+    )
+    report = {"experiment": experiment.name, "slug": experiment.slug, **report}
+    report["mixed_units"] = units.get("__mixed__", 0)
+    report["unknown_variants"] = {
+        v: n for v, n in units.items() if v not in experiment.variants and v != "__mixed__"
+    }
+    report["criteria"] = experiment.criteria
+    report["metrics"] = [asdict(m) for m in metrics]
+    return report

@@ -1,0 +1,225 @@
+"""Feasibility evidence: evaluations recorded, assessed per model criterion, uncertainty kept."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+import mlpilot
+from mlpilot.errors import NotFoundError, ValidationError
+from mlpilot.forecast.uncertainty import summarise
+from mlpilot.stats.learning_curve import pow3
+from mlpilot.store.evaluations import UncertaintyRecord
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def churn(tmp_path):
+    ws = mlpilot.Workspace.open(tmp_path / "ws")
+    initiative = ws.create_initiative(
+        "churn", name="Churn", problem="p", prediction_use="u", task="binary", shape="batch",
+        baseline="usage rule", baseline_value=0.41, baseline_metric="recall", started=T0,
+    )  # fmt: skip
+    initiative.add_criterion("model", "recall", ">=", 0.6, at="precision>=0.5")
+    initiative.add_criterion("model", "roc_auc", ">=", 0.75)
+    yield initiative
+    ws.close()
+
+
+def rows(n: int, separation: float, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    return {"y": y, "p": stats.norm.cdf(rng.normal(separation * y, 1.0) - 0.5)}
+
+
+def test_an_evaluation_gives_estimate_interval_probability_and_margin(churn):
+    data = rows(1500, 1.6, seed=1)
+    churn.evaluate(data, name="gbm", at=T0 + timedelta(days=30))
+    report = churn.feasibility()
+    recall, auc = report["criteria"]
+    assert auc["estimate"] == pytest.approx(roc_auc_score(data["y"], data["p"]))
+    assert auc["low"] < auc["estimate"] < auc["high"]
+    assert auc["probability_met"] == 1.0  # AUC ≈ 0.87, interval far above 0.75
+    assert recall["metric"] == "recall"
+    assert recall["baseline"]["margin"] == pytest.approx(recall["estimate"] - 0.41)
+    assert 0 <= recall["baseline"]["probability_better"] <= 1
+    # The overall probability is the share of replicates meeting both (paired replicates).
+    assert report["method"] == "joint replicates"
+    assert report["probability_all_met"] <= min(recall["probability_met"], auc["probability_met"])
+
+
+def test_a_weak_model_is_unlikely_to_meet_the_criterion(churn):
+    churn.evaluate(rows(1500, 0.5, seed=2), name="weak")
+    auc = churn.feasibility()["criteria"][1]
+    assert auc["estimate"] < 0.7
+    assert auc["probability_met"] < 0.01
+
+
+def test_values_with_a_sample_size_give_a_normal_interval(churn):
+    churn.evaluate(metrics={"roc_auc": 0.78, "recall": 0.7}, n=600, positives=150, name="v")
+    recall = churn.feasibility()["criteria"][0]
+    # The constrained key was not measured: the plain recall is used, and that is said.
+    assert "constraint" in recall["note"]
+    se = math.sqrt(0.7 * 0.3 / 150)
+    assert recall["high"] - recall["low"] == pytest.approx(2 * 1.959964 * se, rel=1e-4)
+    assert recall["probability_met"] == pytest.approx(stats.norm.cdf((0.7 - 0.6) / se))
+
+
+def test_a_learning_curve_extrapolates_to_the_planned_size(churn):
+    churn.add_criterion("data", "rows", ">=", 64_000)
+    for i, size in enumerate((1000, 2000, 4000, 8000, 16000)):
+        auc = float(pow3(np.array([size]), 0.86, -2.5, 0.5)[0])
+        churn.evaluate(metrics={"roc_auc": auc}, n=20_000, train_size=size, name=f"s{size}",
+                       at=T0 + timedelta(days=i))  # fmt: skip
+    curve = churn.feasibility()["criteria"][1]["learning_curve"]
+    assert curve["regular"], curve["reason"]
+    assert curve["planned_size"] == 64_000
+    truth = float(pow3(np.array([64_000]), 0.86, -2.5, 0.5)[0])
+    assert curve["low"] <= truth <= curve["high"]
+
+
+def test_a_noisy_learning_curve_is_refused(churn):
+    for i, (size, auc) in enumerate(
+        zip((1000, 2000, 4000, 8000, 16000), (0.8, 0.7, 0.83, 0.72, 0.8), strict=True)
+    ):
+        churn.evaluate(metrics={"roc_auc": auc}, n=20_000, train_size=size, name=f"s{size}",
+                       at=T0 + timedelta(days=i))  # fmt: skip
+    curve = churn.feasibility()["criteria"][1]["learning_curve"]
+    assert curve["regular"] is False
+    assert curve["estimate"] is None
+
+
+def test_every_evaluation_appends_the_model_uncertainty(churn):
+    churn.evaluate(rows(800, 0.5, seed=3), name="first", at=T0 + timedelta(days=1))
+    churn.evaluate(rows(800, 1.8, seed=4), name="second", at=T0 + timedelta(days=2))
+    model = churn.uncertainty()["model"]
+    assert [h["source"] for h in model["history"]] == ["feasibility: first", "feasibility: second"]
+    assert model["trend"] == "up"
+    assert churn.uncertainty()["impact"] is None
+
+
+def test_scikit_learn_estimator_is_evaluated_on_its_dataset(churn):
+    x, y = make_classification(n_samples=600, random_state=0)
+    model = LogisticRegression().fit(x[:300], y[:300])
+    evaluation = churn.evaluate(estimator=model, x=x[300:], y=y[300:], train_size=300)
+    assert evaluation.source == "sklearn"
+    expected = roc_auc_score(y[300:], model.predict_proba(x[300:])[:, 1])
+    assert evaluation.metrics["roc_auc"] == pytest.approx(expected)
+
+
+def test_bad_evaluations_are_refused_and_store_nothing(churn):
+    with pytest.raises(ValidationError, match="exactly one"):
+        churn.evaluate()
+    with pytest.raises(ValidationError, match="sample size"):
+        churn.evaluate(metrics={"recall": 0.5})
+    with pytest.raises(ValidationError, match="no column 'label'"):
+        churn.evaluate({"y": [0, 1], "p": [0.1, 0.9]}, label_column="label")
+    with pytest.raises(ValidationError, match="0 or 1"):
+        churn.evaluate({"y": [0, 2, 1], "p": [0.1, 0.9, 0.3]})
+    with pytest.raises(ValidationError, match="outside the range"):
+        churn.evaluate(metrics={"recall": 1.5}, n=100)
+    with pytest.raises(ValidationError, match="mlflow"):
+        churn.evaluate_mlflow("run-1", n=100)
+    with pytest.raises(NotFoundError, match="no predictions file"):
+        churn.evaluate("missing.csv")
+    assert churn.evaluations() == []
+    assert churn.uncertainty() == {"model": None, "impact": None}
+
+
+def test_uncertainty_records_are_validated():
+    from mlpilot.forecast.uncertainty import make_record
+
+    with pytest.raises(ValidationError, match=r"\[0, 1\]"):
+        make_record("impact", 1.5, "experiment", T0, {})
+    with pytest.raises(ValidationError, match="kind"):
+        make_record("cost", 0.5, "x", T0, {})
+
+
+def test_summary_trend_follows_the_last_two_beliefs():
+    def rec(day: int, p: float | None, kind: str = "impact") -> UncertaintyRecord:
+        return UncertaintyRecord(T0 + timedelta(days=day), kind, p, f"s{day}")
+
+    summary = summarise([rec(1, 0.5), rec(2, 0.8), rec(3, 0.79, "model")])
+    assert summary["impact"]["probability"] == 0.8
+    assert summary["impact"]["trend"] == "up"
+    assert summary["model"]["trend"] is None  # one belief: no trend yet
+    assert summarise([rec(1, 0.8), rec(2, 0.5)])["impact"]["trend"] == "down"
+    assert summarise([rec(1, 0.5), rec(2, 0.51)])["impact"]["trend"] == "flat"
+
+
+def test_the_store_round_trips_on_both_backends(ws):
+    initiative = ws.create_initiative(
+        "x", name="X", problem="p", prediction_use="u", task="regression", shape="batch",
+        baseline="last year", baseline_value=0.2, baseline_metric="mape",
+    )  # fmt: skip
+    initiative.add_criterion("model", "mape", "<=", 0.15)
+    rng = np.random.default_rng(5)
+    actual = rng.lognormal(5, 0.3, 400)
+    initiative.evaluate({"y": actual, "p": actual * (1 + rng.normal(0, 0.1, 400))}, name="m")
+    initiative.record_uncertainty("impact", 0.4, "experiment ab-1: inconclusive")
+    (stored,) = initiative.evaluations()
+    assert stored.n == 400
+    assert set(stored.metrics) == {"mae", "rmse", "mape", "r2"}
+    mape = initiative.feasibility()["criteria"][0]
+    assert mape["probability_met"] == 1.0  # MAPE ≈ 0.08
+    assert mape["baseline"]["margin"] == pytest.approx(0.2 - mape["estimate"])
+    summary = initiative.uncertainty()
+    assert summary["impact"]["probability"] == 0.4
+    assert summary["model"]["source"] == "feasibility: m"
+
+
+def test_a_multiclass_evaluation_uses_the_predicted_classes(tmp_path):
+    from sklearn.metrics import accuracy_score, f1_score
+
+    with mlpilot.Workspace.open(tmp_path / "mc") as ws:
+        routing = ws.create_initiative(
+            "routing", name="R", problem="p", prediction_use="u", task="multiclass",
+            shape="batch", baseline="keyword rules", baseline_value=0.62,
+            baseline_metric="accuracy",
+        )  # fmt: skip
+        routing.add_criterion("model", "accuracy", ">=", 0.8)
+        rng = np.random.default_rng(8)
+        y = rng.choice(["billing", "tech", "sales"], 900)
+        guess = np.where(rng.random(900) < 0.85, y, rng.choice(["billing", "tech", "sales"], 900))
+        evaluation = routing.evaluate({"y": y, "p": guess}, name="bert")
+        assert evaluation.metrics["accuracy"] == pytest.approx(accuracy_score(y, guess))
+        assert evaluation.metrics["macro_f1"] == pytest.approx(f1_score(y, guess, average="macro"))
+        accuracy = routing.feasibility()["criteria"][0]
+        assert accuracy["baseline"]["margin"] == pytest.approx(accuracy["estimate"] - 0.62)
+        assert accuracy["probability_met"] > 0.5  # ≈ 0.90 against 0.8
+
+
+def test_the_monitor_probability_is_the_share_of_recent_windows_that_met_everything():
+    from mlpilot.forecast.uncertainty import RECENT_WINDOWS, monitor_probability
+
+    def window(coverage: float, breached: bool) -> dict:
+        return {"label_coverage": coverage, "verdicts": [{"met": not breached}],
+                "breaches": [{}] if breached else []}  # fmt: skip
+
+    windows = [window(1.0, True)] * 10 + [window(0.9, i % 4 == 0) for i in range(RECENT_WINDOWS)]
+    windows += [window(0.1, True)] * 3  # immature windows are not judged
+    probability, details = monitor_probability({"window": "1d", "windows": windows})
+    assert details["windows"] == RECENT_WINDOWS
+    assert probability == pytest.approx(10 / 14)
+    assert monitor_probability({"window": "1d", "windows": [window(0.2, False)]}) is None
+
+
+def test_the_status_summary_reads_the_workspace(churn):
+    from mlpilot.forecast.uncertainty import describe, uncertainty_summary
+
+    churn.record_uncertainty("impact", 0.3, "experiment offers-ab: inconclusive", at=T0)
+    churn.record_uncertainty("impact", 0.7, "experiment offers-ab: ship", at=T0 + timedelta(1))
+    summary = uncertainty_summary(churn.workspace, "churn")
+    assert summary == churn.uncertainty()
+    assert summary["impact"]["trend"] == "up"
+    assert [h["probability"] for h in summary["impact"]["history"]] == [0.3, 0.7]
+    line = describe(summary)
+    assert line.startswith("model unknown · impact 70% ↑ (experiment offers-ab: ship, 2026-01-02)")

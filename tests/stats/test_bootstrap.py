@@ -1,0 +1,133 @@
+"""The bootstrap's metrics equal scikit-learn's, and its 95 % intervals cover the truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from sklearn import metrics as skm
+
+from mlpilot.stats.bootstrap import (
+    binary_metrics,
+    bootstrap,
+    constrained_metric,
+    multiclass_rows,
+    percentile_interval,
+    regression_rows,
+    stratified_indices,
+)
+
+
+@st.composite
+def binary_rows(draw):
+    n = draw(st.integers(4, 60))
+    y = draw(
+        st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(lambda v: 0 < sum(v) < len(v))
+    )
+    # Scores on a coarse grid, so that ties are common.
+    p = draw(st.lists(st.integers(0, 10), min_size=n, max_size=n))
+    return np.asarray(y), np.asarray(p) / 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(binary_rows())
+def test_binary_metrics_equal_scikit_learn(rows):
+    y, p = rows
+    got = {k: float(v[0]) for k, v in binary_metrics(y, p, 0.5).items()}
+    predicted = (p >= 0.5).astype(int)
+    expected = {
+        "accuracy": skm.accuracy_score(y, predicted),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, predicted),
+        "precision": skm.precision_score(y, predicted, zero_division=0),
+        "recall": skm.recall_score(y, predicted, zero_division=0),
+        "specificity": skm.recall_score(y, predicted, pos_label=0, zero_division=0),
+        "f1": skm.f1_score(y, predicted, zero_division=0),
+        "roc_auc": skm.roc_auc_score(y, p),
+        "pr_auc": skm.average_precision_score(y, p),
+        "log_loss": skm.log_loss(y, p, labels=[0, 1]),
+        "brier": skm.brier_score_loss(y, p),
+    }
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(binary_rows(), st.floats(0.05, 0.95))
+def test_constrained_recall_is_the_best_recall_where_precision_holds(rows, floor):
+    y, p = rows
+    got = float(constrained_metric(y, p, "recall", "precision", lambda v: v >= floor)[0])
+    best = math.nan
+    for threshold in np.unique(p):
+        predicted = (p >= threshold).astype(int)
+        if skm.precision_score(y, predicted, zero_division=0) >= floor:
+            recall = skm.recall_score(y, predicted)
+            best = recall if math.isnan(best) else max(best, recall)
+    assert got == pytest.approx(best, nan_ok=True)
+
+
+def test_multiclass_and_regression_rows_equal_scikit_learn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 300)
+    guess = np.where(rng.random(300) < 0.7, y, rng.integers(0, 5, 300))
+    got = multiclass_rows(y, guess)
+    assert got["accuracy"][0] == pytest.approx(skm.accuracy_score(y, guess))
+    assert got["macro_f1"][0] == pytest.approx(
+        skm.f1_score(y, guess, average="macro", zero_division=0)
+    )
+    truth = rng.normal(10, 3, 300)
+    pred = truth + rng.normal(0, 1, 300)
+    reg = regression_rows(truth, pred)
+    assert reg["mae"][0] == pytest.approx(skm.mean_absolute_error(truth, pred))
+    assert reg["rmse"][0] == pytest.approx(skm.root_mean_squared_error(truth, pred))
+    assert reg["mape"][0] == pytest.approx(skm.mean_absolute_percentage_error(truth, pred))
+    assert reg["r2"][0] == pytest.approx(skm.r2_score(truth, pred))
+
+
+def test_stratified_resamples_keep_each_stratum_size_and_the_seed_fixes_them():
+    strata = np.array([0] * 7 + [1] * 3)
+    a = stratified_indices(strata, 50, np.random.default_rng(1))
+    b = stratified_indices(strata, 50, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (50, 10)
+    assert ((strata[a] == 1).sum(axis=1) == 3).all()
+
+
+def simulated_coverage(metric: str, truth: float, datasets: int, n: int, seed: int) -> float:
+    """Share of 95 % intervals that cover ``truth`` over binormal datasets (AUC Φ(d/√2))."""
+    rng = np.random.default_rng(seed)
+    covered = 0
+    for i in range(datasets):
+        y = (rng.random(n) < 0.3).astype(int)
+        score = stats.norm.cdf(rng.normal(SEPARATION * y, 1.0))
+        reps = bootstrap(
+            lambda idx, y=y, score=score: binary_metrics(y[idx], score[idx], names=[metric]),
+            n,
+            y,
+            500,
+            seed=i,
+        )
+        low, high = percentile_interval(reps[metric])
+        covered += low <= truth <= high
+    return covered / datasets
+
+
+SEPARATION = 1.2
+
+
+@pytest.mark.parametrize(
+    ("metric", "truth"),
+    [
+        ("roc_auc", stats.norm.cdf(SEPARATION / math.sqrt(2))),
+        # P(score >= 0.5 | y = 1) = P(z + d >= 0).
+        ("recall", stats.norm.cdf(SEPARATION)),
+    ],
+)
+def test_95_percent_intervals_cover_the_truth(metric, truth):
+    share = simulated_coverage(metric, truth, datasets=200, n=400, seed=3)
+    print(f"{metric}: {share:.1%} of 200 intervals cover the truth")
+    assert share >= 0.93, share
+    assert share <= 0.99, share  # an interval that always covers would be too wide to be useful
