@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -340,7 +341,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         assert main(["demo", str(home)]) == 0
-    assert "● model:" in output.getvalue()
+    printed = output.getvalue()
+    assert "● model:" in printed
+    assert "● service:" in printed
+    assert "● impact:" in printed
+    assert "fraud-alerts (modeling): delivered by" in printed
     return home
 
 
@@ -380,3 +385,29 @@ def test_demo_performance_dips_during_the_drift_episode(demo_cli: Cli) -> None:
     assert dipped
     assert all(any(b["metric"] == "roc_auc" for b in w["breaches"]) for w in dipped)
     assert all(w["label_coverage"] >= 0.5 for w in dipped)
+
+
+def test_demo_latency_incident_paged_and_resolved(demo_cli: Cli) -> None:
+    alerts = demo_cli.json("alerts", "churn")
+    pages = [a for a in alerts if a["group"] == "service" and a["severity"] == "page"]
+    assert pages
+    assert all(a["resolved"] for a in pages)
+    assert pages[0]["plan"] == "Serve the nightly batch scores from cache"
+    assert pages[0]["details"]["rule"] == "burn-1h/5m"
+
+
+def test_demo_status_has_four_lights_and_both_uncertainties(demo_cli: Cli) -> None:
+    status = demo_cli.json("status", "churn")
+    assert set(status["monitors"]) == {"model", "data", "service", "impact"}
+    assert status["monitors"]["impact"]["experiment"] == "retention-offers"
+    assert status["monitors"]["impact"]["verdict"] == "pass"
+    for kind in ("model", "impact"):
+        assert 0.0 <= status["uncertainty"][kind]["probability"] <= 1.0
+
+
+def test_demo_writes_a_self_contained_stakeholder_update(demo: Path) -> None:
+    html = (demo / "churn-update.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<svg" in html
+    links = set(re.findall(r"https?://[^\"' )]+", html))
+    assert links <= {"http://www.w3.org/2000/svg"}  # nothing fetched from the network

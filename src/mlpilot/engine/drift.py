@@ -17,6 +17,7 @@ get the portable sums. The boundaries are the edges' predecessors (``nextafter(e
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -75,8 +76,9 @@ def _one_row(expr: ir.Table) -> dict[str, Any]:
 
 
 def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]:
-    """Profile the reference: one aggregate for counts, deciles and moments; one group-by for
-    categories; then one aggregate for the numeric bins."""
+    """Profile the reference: one aggregate for counts and moments; on DuckDB two more for exact
+    deciles and the reference's bins (:mod:`mlpilot.engine.deciles`), elsewhere the engine's
+    exact quantiles and one aggregate for the bins; one group-by for categories."""
     numeric = [name for name, kind in kinds.items() if kind == "numeric"]
     categorical = [name for name, kind in kinds.items() if kind == "categorical"]
     import ibis
@@ -89,44 +91,99 @@ def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]
         keep = ~column.isnan() & ~column.isinf()
         finite[f"_f{i}"] = ibis.ifelse(keep, column, ibis.null("float64"))
     cleaned = table.mutate(**finite)
+    native = _backend_name(table) == "duckdb"
     metrics: dict[str, Any] = {"_rows": cleaned.count()}
     for i, name in enumerate(kinds):
         metrics[f"m{i}"] = is_missing(cleaned[name]).sum()
-    for j in range(len(numeric)):
+    for j, name in enumerate(numeric):
         values = cleaned[f"_f{j}"]
-        metrics[f"q{j}"] = values.quantile(list(DECILES))
+        if not native:
+            metrics[f"q{j}"] = values.quantile(list(DECILES))
+        metrics[f"n{j}"] = values.count()
+        metrics[f"below{j}"] = (table[name].cast("float64") == -math.inf).sum()
         metrics[f"mean{j}"] = values.mean()
         metrics[f"std{j}"] = values.std(how="pop")
         metrics[f"lo{j}"] = values.min()
         metrics[f"hi{j}"] = values.max()
     first = _one_row(cleaned.aggregate(**metrics))
     rows = int(first["_rows"])
-    index = {name: i for i, name in enumerate(kinds)}
-    edges = {
-        name: _edges(first[f"q{j}"], first[f"lo{j}"], first[f"hi{j}"])
-        for j, name in enumerate(numeric)
-    }
+    counts = {name: rows - int(first[f"m{i}"] or 0) for i, name in enumerate(kinds)}
+    numeric_bins = _numeric_bins(cleaned, table, numeric, first, counts, native)
     categories = _category_counts(table, categorical) if categorical else {}
-    binned = {name: ColumnProfile(name, "numeric", 0, 0, (), edges=edges[name]) for name in numeric}
-    reference_bins = histograms(table, binned) if numeric else {}
     profiles: dict[str, ColumnProfile] = {}
     for name in kinds:
-        i = index[name]
-        missing = int(first[f"m{i}"] or 0)
-        count = rows - missing
+        missing = rows - counts[name]
         if kinds[name] == "numeric":
+            j = numeric.index(name)
+            edges, bins = numeric_bins[name]
             profiles[name] = ColumnProfile(
-                name, "numeric", count, missing, reference_bins[name].bins,
-                edges=edges[name], mean=_float(first[f"mean{numeric.index(name)}"]),
-                std=_float(first[f"std{numeric.index(name)}"]),
+                name, "numeric", counts[name], missing, bins, edges=edges,
+                mean=_float(first[f"mean{j}"]), std=_float(first[f"std{j}"]),
             )  # fmt: skip
         else:
             counted = categories[name]
             profiles[name] = ColumnProfile(
-                name, "categorical", count, missing, (*counted.values(), 0),
+                name, "categorical", counts[name], missing, (*counted.values(), 0),
                 categories=tuple(counted),
             )  # fmt: skip
     return profiles
+
+
+def _numeric_bins(
+    cleaned: ir.Table,
+    table: ir.Table,
+    numeric: list[str],
+    first: dict[str, Any],
+    counts: dict[str, int],
+    native: bool,
+) -> dict[str, tuple[tuple[float, ...], tuple[int, ...]]]:
+    """Each numeric column's decile edges and the reference's counts on them."""
+    from mlpilot.engine import deciles
+
+    if native:
+        try:
+            located = deciles.locate(
+                cleaned,
+                [f"_f{j}" for j in range(len(numeric))],
+                [first[f"lo{j}"] for j in range(len(numeric))],
+                [first[f"hi{j}"] for j in range(len(numeric))],
+                [int(first[f"n{j}"] or 0) for j in range(len(numeric))],
+            )
+            return {
+                name: _bins_from(located[j], first, j, counts[name])
+                for j, name in enumerate(numeric)
+            }
+        except deciles.Mismatch:  # never expected; the sorting path below is exact too
+            quantiles = {
+                f"q{j}": cleaned[f"_f{j}"].quantile(list(DECILES)) for j in range(len(numeric))
+            }
+            first = first | _one_row(cleaned.aggregate(**quantiles))
+    edges = {
+        name: _edges(first[f"q{j}"], first[f"lo{j}"], first[f"hi{j}"])
+        for j, name in enumerate(numeric)
+    }
+    binned = {name: ColumnProfile(name, "numeric", 0, 0, (), edges=edges[name]) for name in numeric}
+    counted = histograms(table, binned) if numeric else {}
+    return {name: (edges[name], counted[name].bins) for name in numeric}
+
+
+def _bins_from(
+    located: Any, first: dict[str, Any], j: int, count: int
+) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """Edges and bins of one column from its located deciles: the values below each edge are
+    the -inf values plus the finite ones, counted exactly from the fine steps."""
+    from mlpilot.engine.deciles import Mismatch
+
+    if located is None:  # no finite value
+        return (), (count,)
+    edges = _edges(located.quantiles, first[f"lo{j}"], first[f"hi{j}"])
+    below = []
+    for edge in edges:
+        finite = located.below(edge)
+        if finite is None:
+            raise Mismatch(f"edge {edge} of column {j} falls in a step not collected")
+        below.append(int(first[f"below{j}"] or 0) + finite)
+    return edges, _from_cumulative(below, count)
 
 
 def _float(value: Any) -> float | None:
@@ -186,7 +243,7 @@ def histogram_metrics(table: ir.Table, profiles: dict[str, ColumnProfile]) -> di
                 metrics[f"h{i}"] = _duckdb_histogram(values, column.edges)
                 continue
             for k, edge in enumerate(column.edges):
-                metrics[f"c{i}_{k}"] = (values < _exact(edge)).sum()
+                metrics[f"c{i}_{k}"] = (values < exact_literal(edge)).sum()
         else:
             value = table[column.name].cast("string")
             for k, category in enumerate(column.categories):
@@ -204,14 +261,23 @@ def _backend_name(table: ir.Table) -> str | None:
 def _duckdb_histogram(values: ir.NumericValue, edges: tuple[float, ...]) -> ir.Value:
     """DuckDB's ``histogram(x, boundaries)``: a map from each boundary to the count of values
     in (previous boundary, boundary], plus ``+inf`` for the rest."""
-    import ibis
     import numpy as np
 
-    boundaries = ibis.array([_exact(float(np.nextafter(edge, -np.inf))) for edge in edges])
-    return _histogram_function()(values.cast("float64"), boundaries)
+    boundaries = exact_array([float(np.nextafter(edge, -np.inf)) for edge in edges])
+    return histogram_function()(values.cast("float64"), boundaries)
 
 
-def _exact(value: float) -> ir.FloatingScalar:
+def exact_array(values: list[float]) -> ir.ArrayValue:
+    """A list of doubles as ONE text literal cast to DOUBLE[]: parsed exactly (see
+    :func:`exact_literal`), and cheap to compile even with thousands of elements."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    text = "[" + ", ".join(repr(float(v)) for v in values) + "]"
+    return ibis.literal(text).cast(dt.Array(dt.float64))
+
+
+def exact_literal(value: float) -> ir.FloatingScalar:
     """A double literal that arrives in the engine bit for bit. Ibis writes floats as decimal
     SQL literals, which DuckDB may round by an ulp on the way to DOUBLE (0.9999999999999999
     becomes 1.0): an edge off by one ulp moves every value equal to it into the wrong bin.
@@ -222,7 +288,7 @@ def _exact(value: float) -> ir.FloatingScalar:
 
 
 @cache
-def _histogram_function() -> Any:
+def histogram_function() -> Any:
     """The Ibis declaration of DuckDB's built-in aggregate, made once on first use."""
     import ibis
     import ibis.expr.datatypes as dt
