@@ -520,5 +520,6 @@ def test_demo_needs_replace_to_rebuild(cli: Cli, tmp_path):
     assert status["phase"] == "monitoring"
     assert status["status"] == "shipped"
     overview = json.loads(cli.raw("--home", str(directory), "status", "--json").out)
-    assert [r["slug"] for r in overview] == ["churn", "demand-forecast", "ticket-routing"]
-    assert [r["loops"] for r in overview] == [3, 1, 2]  # replaced, not appended to
+    slugs = ["churn", "demand-forecast", "fraud-alerts", "ticket-routing"]
+    assert [r["slug"] for r in overview] == slugs
+    assert [r["loops"] for r in overview] == [3, 1, 1, 2]  # replaced, not appended to

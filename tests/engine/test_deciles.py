@@ -99,3 +99,21 @@ def test_profile_bins_equal_the_sorting_path_with_infinities_and_nan(tables, mon
         assert (a.count, a.missing) == (b.count, b.missing)
     assert streamed["const"].bins == (0, x.size)
     assert (streamed["none"].bins, streamed["none"].edges) == ((0,), ())
+
+
+def test_steps_that_cannot_tell_exactly_fall_back_to_sorting(tables, monkeypatch):
+    frame = pa.table({"x": RNG.normal(size=2_000)})
+    expected = profile(tables(frame), {"x": "numeric"})
+    real = deciles.locate
+
+    def unsure(*args, **kwargs):
+        found = real(*args, **kwargs)
+        for located in found:
+            if located is not None:
+                located.quantiles = None
+        return found
+
+    monkeypatch.setattr(deciles, "locate", unsure)
+    fallback = profile(tables(frame), {"x": "numeric"})
+    np.testing.assert_allclose(fallback["x"].edges, expected["x"].edges, rtol=4e-16)
+    assert fallback["x"].bins == expected["x"].bins

@@ -14,7 +14,7 @@ Deciles are then interpolated as ``numpy.quantile``'s default (``linear``): with
 steps also count the values below any edge exactly (:meth:`Located.below`), so the reference's
 own bins need no further pass. Skewed columns only make the collected steps larger; the result
 stays exact. Collected values that do not match their step's histogram count (which the shared
-IEEE comparisons rule out) raise :class:`Mismatch`, and the caller sorts as before.
+IEEE comparisons rule out) leave ``quantiles`` None, and the caller sorts as before.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Located:
     boundaries: Floats  # upper bounds of steps 0..K-2; step K-1 holds the rest
     cumulative: np.ndarray[Any, np.dtype[np.int64]]  # values in steps 0..k
     collected: dict[int, Floats] = field(default_factory=dict)  # step -> its values, sorted
-    quantiles: list[float] = field(default_factory=list)
+    quantiles: list[float] | None = field(default_factory=list)  # None: not exact, fall back
     constant: float | None = None  # every finite value, when they are all equal
 
     def step_of(self, value: float) -> int:
@@ -106,15 +106,13 @@ def locate(
         present, starts = np.unique(of, return_index=True)
         for step, start, end in zip(present, starts, [*starts[1:], of.size], strict=True):
             part = collected[start:end]
-            if part.size != located.before(int(step) + 1) - located.before(int(step)):
-                raise Mismatch(f"step {step} of {columns[j]}: {part.size} values collected")
-            located.collected[int(step)] = part
-        located.quantiles = [_interpolate(located, r, f) for r, f in ranks]
+            if part.size == located.before(int(step) + 1) - located.before(int(step)):
+                located.collected[int(step)] = part  # a step whose count disagrees stays out
+        try:
+            located.quantiles = [_interpolate(located, r, f) for r, f in ranks]
+        except KeyError:  # a rank in a step left out: not exact
+            located.quantiles = None
     return found
-
-
-class Mismatch(Exception):
-    """The collected values disagree with the histogram: the caller uses the sorting path."""
 
 
 def _ranks(n: int) -> list[tuple[int, float]]:
@@ -132,8 +130,6 @@ def _step(located: Located, rank: int) -> int:
 
 def _value(located: Located, rank: int) -> float:
     step = _step(located, rank)
-    if step not in located.collected:
-        raise Mismatch(f"rank {rank} falls in step {step}, which was not collected")
     return float(located.collected[step][rank - located.before(step)])
 
 

@@ -140,24 +140,23 @@ def _numeric_bins(
     """Each numeric column's decile edges and the reference's counts on them."""
     from mlpilot.engine import deciles
 
+    columns = range(len(numeric))
     if native:
-        try:
-            located = deciles.locate(
-                cleaned,
-                [f"_f{j}" for j in range(len(numeric))],
-                [first[f"lo{j}"] for j in range(len(numeric))],
-                [first[f"hi{j}"] for j in range(len(numeric))],
-                [int(first[f"n{j}"] or 0) for j in range(len(numeric))],
-            )
-            return {
-                name: _bins_from(located[j], first, j, counts[name])
-                for j, name in enumerate(numeric)
-            }
-        except deciles.Mismatch:  # never expected; the sorting path below is exact too
-            quantiles = {
-                f"q{j}": cleaned[f"_f{j}"].quantile(list(DECILES)) for j in range(len(numeric))
-            }
-            first = first | _one_row(cleaned.aggregate(**quantiles))
+        located = deciles.locate(
+            cleaned,
+            [f"_f{j}" for j in columns],
+            [first[f"lo{j}"] for j in columns],
+            [first[f"hi{j}"] for j in columns],
+            [int(first[f"n{j}"] or 0) for j in columns],
+        )
+        found = {
+            name: _bins_from(located[j], first, j, counts[name]) for j, name in enumerate(numeric)
+        }
+        if all(value is not None for value in found.values()):
+            return {name: value for name, value in found.items() if value is not None}
+        # Never expected (see mlpilot.engine.deciles); the sorting path below is exact too.
+        quantiles = {f"q{j}": cleaned[f"_f{j}"].quantile(list(DECILES)) for j in columns}
+        first = first | _one_row(cleaned.aggregate(**quantiles))
     edges = {
         name: _edges(first[f"q{j}"], first[f"lo{j}"], first[f"hi{j}"])
         for j, name in enumerate(numeric)
@@ -169,19 +168,20 @@ def _numeric_bins(
 
 def _bins_from(
     located: Any, first: dict[str, Any], j: int, count: int
-) -> tuple[tuple[float, ...], tuple[int, ...]]:
+) -> tuple[tuple[float, ...], tuple[int, ...]] | None:
     """Edges and bins of one column from its located deciles: the values below each edge are
-    the -inf values plus the finite ones, counted exactly from the fine steps."""
-    from mlpilot.engine.deciles import Mismatch
-
+    the -inf values plus the finite ones, counted exactly from the fine steps. None when the
+    steps cannot tell exactly."""
     if located is None:  # no finite value
         return (), (count,)
+    if located.quantiles is None:
+        return None
     edges = _edges(located.quantiles, first[f"lo{j}"], first[f"hi{j}"])
     below = []
     for edge in edges:
         finite = located.below(edge)
         if finite is None:
-            raise Mismatch(f"edge {edge} of column {j} falls in a step not collected")
+            return None
         below.append(int(first[f"below{j}"] or 0) + finite)
     return edges, _from_cumulative(below, count)
 
