@@ -56,18 +56,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _moment(value: str | datetime, what: str) -> datetime:
-    """An aware UTC time from ISO text or a datetime (naive means UTC); the future is allowed."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationError(
-                f"invalid {what} {value!r}; use ISO 8601, e.g. 2027-03-01"
-            ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class Workspace:
     """Where an organisation's initiatives, team network and (later) monitoring data are kept."""
 
@@ -366,6 +354,14 @@ class Initiative:
         """
         self._store.charter(self.slug)
         return self.workspace.events.import_outcomes(self.slug, source, column_map)
+
+    def log_events(
+        self, kind: str, source: str | Path | Any, column_map: Mapping[str, str] | None = None
+    ) -> ImportResult:
+        """Store events of ``kind``: predictions, outcomes, requests, exposures or
+        metric_events (see the ``log_*`` methods for their columns)."""
+        self._store.charter(self.slug)
+        return self.workspace.events.import_events(self.slug, kind, source, column_map)
 
     def log_requests(
         self, source: str | Path | Any, column_map: Mapping[str, str] | None = None
@@ -697,9 +693,9 @@ class Initiative:
             self._store.transitions(c.slug) for c in self.workspace.initiatives()
             if c.slug != self.slug
         ]  # fmt: skip
+        target = None if by is None else parse_time(by, _now(), "--by date", future=True)
         return forecast_delivery(
-            self.history(), reference, as_of or _now(),
-            trials=trials, seed=seed, by=None if by is None else _moment(by, "--by date"),
+            self.history(), reference, as_of or _now(), trials=trials, seed=seed, by=target,
         )  # fmt: skip
 
     def evaluate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,67 +47,36 @@ def report(result: ImportResult, what: str, as_json: bool) -> None:
     )
 
 
-@app.command("predictions")
-def predictions(
-    ctx: typer.Context,
-    slug: str,
-    file: Path = FILE_ARGUMENT,
-    mapping: list[str] = MAP_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Import predictions (id, time, score and/or prediction, features); ids stored are skipped."""
-    initiative = open_workspace(ctx).initiative(slug)
-    report(initiative.log_predictions(file, parse_map(mapping)), f"predictions of {slug}", as_json)
+# command, event kind in the store, noun in the report, help
+_KINDS = (
+    ("predictions", "predictions", "predictions",
+     "Import predictions (id, time, score and/or prediction, features); ids stored are skipped."),
+    ("outcomes", "outcomes", "outcomes",
+     "Import outcomes (entity_id, time, label, optional id); ids stored are skipped."),
+    ("requests", "requests", "requests",
+     "Import service requests (id, time, latency_ms, model_version, status, error_class)."),
+    ("exposures", "exposures", "exposures",
+     "Import experiment exposures (unit_id, experiment, variant, time, optional id)."),
+    ("metric-events", "metric_events", "metric events",
+     "Import metric events (unit_id, time, metric, value, optional id)."),
+)  # fmt: skip
 
 
-@app.command("outcomes")
-def outcomes(
-    ctx: typer.Context,
-    slug: str,
-    file: Path = FILE_ARGUMENT,
-    mapping: list[str] = MAP_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Import outcomes (entity_id, time, label, optional id); ids stored are skipped."""
-    initiative = open_workspace(ctx).initiative(slug)
-    report(initiative.log_outcomes(file, parse_map(mapping)), f"outcomes of {slug}", as_json)
+def _log_command(kind: str, noun: str, help_text: str) -> Callable[..., None]:
+    def command(
+        ctx: typer.Context,
+        slug: str,
+        file: Path = FILE_ARGUMENT,
+        mapping: list[str] = MAP_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        initiative = open_workspace(ctx).initiative(slug)
+        result = initiative.log_events(kind, file, parse_map(mapping))
+        report(result, f"{noun} of {slug}", as_json)
+
+    command.__doc__ = help_text
+    return command
 
 
-@app.command("requests")
-def requests(
-    ctx: typer.Context,
-    slug: str,
-    file: Path = FILE_ARGUMENT,
-    mapping: list[str] = MAP_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Import service requests (id, time, latency_ms, model_version, status, error_class)."""
-    initiative = open_workspace(ctx).initiative(slug)
-    report(initiative.log_requests(file, parse_map(mapping)), f"requests of {slug}", as_json)
-
-
-@app.command("exposures")
-def exposures(
-    ctx: typer.Context,
-    slug: str,
-    file: Path = FILE_ARGUMENT,
-    mapping: list[str] = MAP_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Import experiment exposures (unit_id, experiment, variant, time, optional id)."""
-    initiative = open_workspace(ctx).initiative(slug)
-    report(initiative.log_exposures(file, parse_map(mapping)), f"exposures of {slug}", as_json)
-
-
-@app.command("metric-events")
-def metric_events(
-    ctx: typer.Context,
-    slug: str,
-    file: Path = FILE_ARGUMENT,
-    mapping: list[str] = MAP_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Import metric events (unit_id, time, metric, value, optional id)."""
-    initiative = open_workspace(ctx).initiative(slug)
-    result = initiative.log_metric_events(file, parse_map(mapping))
-    report(result, f"metric events of {slug}", as_json)
+for _name, _kind, _noun, _help in _KINDS:
+    app.command(_name)(_log_command(_kind, _noun, _help))

@@ -8,19 +8,8 @@ from pathlib import Path
 import typer
 
 from mlpilot.cli.common import done, open_workspace
+from mlpilot.domain.parsing import parse_time
 from mlpilot.errors import ValidationError, WorkspaceError
-
-
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(
-            f"invalid --since date {text!r}; use ISO 8601, e.g. 2026-10-01"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def report(
@@ -43,7 +32,9 @@ def report(
     if fmt not in ("md", "html"):
         raise ValidationError(f"unknown format {fmt!r}; expected one of: md, html")
     initiative = open_workspace(ctx).initiative(slug)
-    update = build_update(initiative, since=_since(since), now=datetime.now(UTC), trials=trials)
+    now = datetime.now(UTC)
+    start = None if since is None else parse_time(since, now, "--since date")
+    update = build_update(initiative, since=start, now=now, trials=trials)
     if fmt == "html":
         from mlpilot.report.html import to_html
 

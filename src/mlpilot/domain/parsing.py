@@ -69,10 +69,13 @@ def normalize_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def parse_time(value: str | datetime | None, now: datetime, what: str = "time") -> datetime:
+def parse_time(
+    value: str | datetime | None, now: datetime, what: str = "time", *, future: bool = False
+) -> datetime:
     """An aware UTC time from ISO text or a datetime (naive means UTC); None means ``now``.
 
-    A time in the future is refused: history is recorded, not planned.
+    A time in the future is refused unless ``future``: history is recorded, not planned (a
+    forecast's target date is the exception).
     """
     if value is None:
         return now
@@ -84,6 +87,6 @@ def parse_time(value: str | datetime | None, now: datetime, what: str = "time") 
                 f"invalid {what} {value!r}; use ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30"
             ) from None
     moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if moment > now + timedelta(minutes=1):
+    if not future and moment > now + timedelta(minutes=1):
         raise ValidationError(f"{what} {moment.isoformat()} is in the future")
     return moment

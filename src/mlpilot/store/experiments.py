@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, insert, select
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from mlpilot.errors import AlreadyExistsError, NotFoundError
 from mlpilot.store import schema as t
-from mlpilot.store.database import database_error
+from mlpilot.store.metadata import MetadataStore
 
 
 @dataclass(frozen=True)
@@ -57,27 +57,15 @@ class ExperimentStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._metadata = MetadataStore(engine)  # its transactions and error mapping
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except IntegrityError:
-            raise
-        except DatabaseError as exc:
-            display = self.engine.url.render_as_string(hide_password=True)
-            raise database_error(display, exc) from None
+        with self._metadata._tx() as connection:
+            yield connection
 
     def _initiative(self, connection: Connection, slug: str) -> int:
-        found = connection.execute(
-            select(t.initiatives.c.id).where(t.initiatives.c.slug == slug)
-        ).scalar_one_or_none()
-        if found is None:
-            raise NotFoundError(
-                f"no initiative {slug!r}; 'mlpilot initiative list' shows the existing ones"
-            )
-        return int(found)
+        return self._metadata._id(connection, slug)
 
     def create(
         self,
