@@ -12,7 +12,9 @@ from mlpilot.stats.learning_curve import fit_learning_curve, pow3, pow4
 SIZES = np.array([250, 500, 1000, 2000, 4000, 8000, 16000], dtype=float)
 
 
-@settings(max_examples=15, deadline=None)
+# Derandomized: the fit rightly refuses about 1% of noise samples (chi-square p < 0.01), so
+# fresh random examples on every run would fail now and then for the right reason.
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(
     a=st.floats(0.6, 0.95),
     b=st.floats(3.0, 10.0),
@@ -25,9 +27,11 @@ def test_pow3_recovers_known_parameters(a, b, c, seed):
     fit = fit_learning_curve(SIZES, y, se, planned_size=50_000)
     truth = float(pow3(np.array([50_000.0]), a, -b, c)[0])
     assert fit.regular, fit.reason
-    # The asymptote and the extrapolation land near the truth (a few noise SE).
-    assert fit.params["a"] == pytest.approx(a, abs=0.03)
+    # The extrapolation lands near the truth (a few noise SE). The asymptote itself is only
+    # identified when the curve has nearly flattened by the largest size.
     assert fit.estimate == pytest.approx(truth, abs=0.02)
+    if b * SIZES[-1] ** -c < 0.05:
+        assert fit.params["a"] == pytest.approx(a, abs=0.03)
     assert fit.low < fit.estimate < fit.high
 
 
