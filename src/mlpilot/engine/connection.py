@@ -26,6 +26,9 @@ def duckdb(path: Path | None = None, *, read_only: bool = False) -> DuckDBBacken
     )
     # Time windows are cut in UTC whatever the machine's zone.
     con.raw_sql("SET TimeZone = 'UTC'")
+    # Monitors only read, and order every result that needs an order: DuckDB may then join and
+    # materialise without keeping input order (8 % off the 10M performance benchmark).
+    con.raw_sql("SET preserve_insertion_order = false")
     return con
 
 
