@@ -820,3 +820,28 @@ def test_scores_too_close_for_the_grid_are_computed_exactly() -> None:
     assert window["ranking"]["exact"] is True
     assert window["metrics"]["roc_auc"] == pytest.approx(roc_auc_score(y, p), rel=1e-12)
     assert window["metrics"]["pr_auc"] == pytest.approx(average_precision_score(y, p), rel=1e-12)
+
+
+def test_only_the_windows_with_many_scores_go_on_the_grid() -> None:
+    rng = np.random.default_rng(47)
+    many = rng.uniform(size=30_000)
+    few = rng.choice(np.linspace(0.05, 0.95, 50), size=2_000)
+    n = many.size + few.size
+    times = [T0 + timedelta(seconds=float(s)) for s in np.sort(rng.uniform(0, 86_000, many.size))]
+    times += [
+        T0 + timedelta(days=1, seconds=float(s)) for s in np.sort(rng.uniform(0, 86_000, few.size))
+    ]
+    scores = np.concatenate([many, few])
+    y = (rng.uniform(size=n) < scores).astype(float)
+    case = Case(
+        times, scores.tolist(), [(i, times[i] + timedelta(hours=1), y[i]) for i in range(n)]
+    )
+    first, second = case.evaluate(charter(), [])["windows"]
+    assert (first["ranking"]["exact"], second["ranking"]["exact"]) == (False, True)
+    day2 = slice(many.size, n)
+    assert second["metrics"]["roc_auc"] == pytest.approx(
+        roc_auc_score(y[day2], scores[day2]), rel=1e-12
+    )
+    day1 = slice(0, many.size)
+    bound = first["ranking"]["roc_auc_error_bound"]
+    assert abs(first["metrics"]["roc_auc"] - roc_auc_score(y[day1], scores[day1])) <= bound

@@ -25,7 +25,7 @@ Nothing but these per-window numbers leaves the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -203,7 +203,7 @@ def ranking(
     table: ir.Table,
     window: str,
     constraints: tuple[Constraint, ...] = (),
-    grid: set[Any] | frozenset[Any] = frozenset(),
+    grid: set[Any] | frozenset[Any] | Literal["all"] = frozenset(),
 ) -> dict[Any, dict[str, Any]]:
     """ROC AUC and average precision ingredients per window, and constrained bests; exact but
     for the windows in ``grid``, whose scores are grouped on the score grid (module docstring).
@@ -211,13 +211,16 @@ def ranking(
     Per (window, score or grid step): positives and negatives. Ordered by score, the negatives
     strictly below a score give the Mann–Whitney count; the positives and negatives at or above
     it (totals minus those below) are the confusion counts with that score as threshold.
+    ``grid="all"`` puts every window on the grid.
     """
     import ibis
 
     data = _bucket(table, window).filter(lambda t: t.label.notnull())
     y = data.label.cast("float64")
     score = data.score.cast("float64")
-    if grid:
+    if grid == "all":  # the usual case with many scores: no per-row window test
+        score = (score * SCORE_BINS).floor() / SCORE_BINS
+    elif grid:
         on_grid = data._window.isin(sorted(grid))
         score = ibis.ifelse(on_grid, (score * SCORE_BINS).floor() / SCORE_BINS, score)
     groups = (
@@ -263,7 +266,9 @@ def ranking(
                  "<": other < c.value}[c.op]  # fmt: skip
         metrics[f"best{k}"] = _only(holds, by_name[c.metric]).max()
     rows = curve.group_by("_window").aggregate(**metrics).to_pyarrow().to_pylist()
-    return {row["_window"]: {**row, "gridded": row["_window"] in grid} for row in rows}
+    return {
+        row["_window"]: {**row, "gridded": grid == "all" or row["_window"] in grid} for row in rows
+    }
 
 
 def confusion(table: ir.Table, window: str) -> dict[Any, dict[tuple[str, str], int]]:

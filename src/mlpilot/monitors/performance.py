@@ -107,7 +107,8 @@ def _ranking(
     """Ranking counts per window: on the score grid where a window has many distinct scores,
     then exactly again for any gridded window whose AUC bound exceeds the tolerance."""
     grid = engine.gridded(sums)
-    ranked = engine.ranking(data, window, constraints, grid)
+    every = len(grid) == len(sums)
+    ranked = engine.ranking(data, window, constraints, "all" if every else grid)
     loose = {w for w in grid if _auc_bound(ranked.get(w)) > engine.AUC_TOLERANCE}
     if loose:
         ranked |= engine.ranking(data, window, constraints, grid - loose)
