@@ -1,0 +1,1 @@
+"""The parts of the Python facade (:mod:`mlpilot.workspace`), one area each."""
