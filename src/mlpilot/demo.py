@@ -91,7 +91,8 @@ def build_demo(directory: Path, *, replace: bool = False, now: datetime | None =
     return workspace
 
 
-def _replay(initiative: Initiative, start: datetime, moves: Moves) -> None:
+def replay(initiative: Initiative, start: datetime, moves: Moves) -> None:
+    """Record ``moves`` (day after ``start``, phase, cause, reason) at 10:00 on their day."""
     for day, phase, cause, reason in moves:
         at = start + timedelta(days=day, hours=10)
         initiative.move_to(phase, reason=reason, cause=cause, at=at)
@@ -115,7 +116,7 @@ def _churn(workspace: Workspace, start: datetime) -> None:
         baseline_metric="recall",
         started=start,
     )
-    _replay(churn, start, CHURN_MOVES)
+    replay(churn, start, CHURN_MOVES)
     churn.add_criterion(
         "model", "recall", ">=", 0.6, at="precision>=0.5",
         plan="Keep the usage-drop rule for the call list",
@@ -217,7 +218,7 @@ def _routing(workspace: Workspace, start: datetime) -> None:
         baseline_metric="accuracy",
         started=start,
     )
-    _replay(routing, start, ROUTING_MOVES)
+    replay(routing, start, ROUTING_MOVES)
     routing.add_criterion("model", "accuracy", ">=", 0.8, plan="Keep the keyword rules")
     routing.add_criterion("service", "latency_p95", "<=", 200)
     routing.add_member("Gus Lind", "product-manager", 0.3)
@@ -246,7 +247,7 @@ def _forecast(workspace: Workspace, start: datetime) -> None:
         baseline_metric="mape",
         started=start,
     )
-    _replay(forecast, start, FORECAST_MOVES)
+    replay(forecast, start, FORECAST_MOVES)
     forecast.add_criterion("model", "mape", "<=", 0.12, plan="Planners use last year's weekday")
     forecast.add_criterion("impact", "overtime_hours", "<=", -0.1, plan="Revert to the old plan")
     for person, role in (

@@ -17,6 +17,8 @@ import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from mlpilot.demo import replay
+
 if TYPE_CHECKING:
     from mlpilot.workspace import Workspace
 
@@ -100,8 +102,7 @@ def add_inflight_initiative(workspace: Workspace, now: datetime, seed: int = 11)
         baseline_metric="recall",
         started=start,
     )
-    for day, phase, cause, reason in FRAUD_MOVES:
-        fraud.move_to(phase, reason=reason, cause=cause, at=start + timedelta(days=day, hours=10))
+    replay(fraud, start, FRAUD_MOVES)
     fraud.add_criterion(
         "model", "recall", ">=", 0.6, at="precision>=0.3", plan="Keep the analysts' rules"
     )

@@ -9,6 +9,7 @@ import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json
 from mlpilot.cli.status import monitor_lines
+from mlpilot.domain.alerts import Alert
 from mlpilot.domain.parsing import parse_time
 from mlpilot.monitors.notify import Notifier, describe, webhook_from_env
 
@@ -22,10 +23,7 @@ class _Collect:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def notify(self, event: str, alert: object) -> None:
-        from mlpilot.domain.alerts import Alert
-
-        assert isinstance(alert, Alert)
+    def notify(self, event: str, alert: Alert) -> None:
         self.lines.append(describe(event, alert))
 
     def close(self, timeout: float = 5.0) -> None:

@@ -60,6 +60,12 @@ def power_at(
     return float(ndtr(abs(delta) / se - float(ndtri(1 - alpha))))
 
 
+def _shares(shares: list[float] | None) -> list[float]:
+    """The planned split as shares summing to 1 (50/50 when not given)."""
+    given = shares or [1.0, 1.0]
+    return [s / sum(given) for s in given]
+
+
 def _treatment_mean(baseline: Baseline, effect: float, relative: bool) -> float:
     mean = baseline.mean * (1 + effect) if relative else baseline.mean + effect
     if baseline.sd is None and not 0 < mean < 1:
@@ -82,7 +88,7 @@ def sample_size(
     """Total units (all arms) to detect ``effect`` in every treatment with ``power``."""
     from scipy.optimize import brentq
 
-    split = [s / sum(shares or [1, 1]) for s in (shares or [1, 1])]
+    split = _shares(shares)
     _check(baseline, alpha, power, split)
     if effect == 0 or not math.isfinite(effect):
         raise ValidationError(
@@ -117,7 +123,7 @@ def minimum_effect(
     """The smallest upward effect ``total`` units detect with ``power`` (relative or absolute)."""
     from scipy.optimize import brentq
 
-    split = [s / sum(shares or [1, 1]) for s in (shares or [1, 1])]
+    split = _shares(shares)
     _check(baseline, alpha, power, split)
     if not total > 0:
         raise ValidationError(f"the number of units must be positive, got {total}")

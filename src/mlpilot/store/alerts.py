@@ -11,7 +11,7 @@ from sqlalchemy import Row, insert, select, update
 
 from mlpilot.domain.alerts import Alert, AlertChanges, AlertCondition, MonitorGroup, Severity
 from mlpilot.store import schema as t
-from mlpilot.store.metadata import MetadataStore
+from mlpilot.store.metadata import MetadataStore, _utc
 
 __all__ = ["AlertStore"]
 
@@ -121,11 +121,6 @@ def _values(condition: AlertCondition) -> dict[str, Any]:
 
 def _with_severity(condition: AlertCondition, severity: Severity) -> AlertCondition:
     return replace(condition, severity=severity)
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _maybe_utc(value: datetime | None) -> datetime | None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, insert, select
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mlpilot.errors import AlreadyExistsError, NotFoundError
 from mlpilot.store import schema as t
-from mlpilot.store.metadata import MetadataStore
+from mlpilot.store.metadata import MetadataStore, _utc
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,6 @@ class AnalysisRecord:
     method: str
     verdict: str
     results: dict[str, Any]
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class ExperimentStore:
