@@ -43,6 +43,24 @@ if ! have_pg_ctl; then
     fi
 fi
 
+# Debian packages the browser and Spark suites need: Chromium (driven by Playwright, never a
+# downloaded browser) and a Java runtime for PySpark in local mode.
+apt_missing=()
+[[ -x /usr/bin/chromium ]] || apt_missing+=(chromium)
+command -v java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
+if [[ ${#apt_missing[@]} -gt 0 ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "scripts/test.sh: missing ${apt_missing[*]} and not root; install them first." >&2
+        exit 2
+    fi
+    echo "scripts/test.sh: installing ${apt_missing[*]} with apt-get." >&2
+    if ! { apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}"; }; then
+        echo "scripts/test.sh: installing ${apt_missing[*]} failed." >&2
+        exit 2
+    fi
+fi
+
 lint_status=0
 step() {
     echo "==> $*"
