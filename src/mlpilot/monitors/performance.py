@@ -60,7 +60,8 @@ def evaluate(
     outputs = [c for c in ("score", "prediction") if c in predictions.columns]
     joined = engine.joined(predictions.select("time", "entity_id", *outputs), outcomes)
     # The join is the costly part: computed once into a temporary table the passes share.
-    with joined.select("time", *outputs, "label", "_delay").cache() as data:
+    columns = engine.windowed(joined, window).select("_window", *outputs, "label", "_delay")
+    with columns.cache() as data:
         sums = engine.totals(data, window, task.value, threshold)
         ranking = _ranking(data, window, constraints, sums) if task is Task.BINARY else {}
         confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
