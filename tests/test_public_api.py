@@ -111,3 +111,13 @@ def test_exception_classes_live_only_in_errors_module():
             if bases & builtin_errors or any(b.endswith(("Error", "Exception")) for b in bases):
                 misplaced.append(f"{path.relative_to(SRC)}:{node.name}")
     assert misplaced == []
+
+
+def test_tracker_is_public_and_from_the_sdk():
+    assert "Tracker" in mlpilot.__all__
+    assert mlpilot.Tracker.__module__ == "mlpilot.sdk.tracker"
+
+
+def test_connect_is_public_and_from_the_client():
+    assert "connect" in mlpilot.__all__
+    assert mlpilot.connect.__module__ == "mlpilot.client"

@@ -4,6 +4,7 @@
 initiative model and the errors — and loads no web framework, plotting, Spark or scikit-learn.
 """
 
+from mlpilot.client import connect
 from mlpilot.domain.charter import Baseline, Charter, Shape, Status, Task
 from mlpilot.domain.criteria import Comparator, Constraint, Criterion, EffectScale
 from mlpilot.domain.decisions import Decision, Learning, Verdict
@@ -21,6 +22,7 @@ from mlpilot.errors import (
     WorkspaceError,
 )
 from mlpilot.report.status import StatusReport
+from mlpilot.sdk import Tracker
 from mlpilot.store.events import ImportResult, ReferenceInfo
 from mlpilot.workspace import Initiative, Workspace
 
@@ -59,10 +61,12 @@ __all__ = [
     "Status",
     "StatusReport",
     "Task",
+    "Tracker",
     "Transition",
     "ValidationError",
     "Verdict",
     "Workspace",
     "WorkspaceError",
     "__version__",
+    "connect",
 ]

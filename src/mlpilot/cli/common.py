@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from mlpilot.store.database import resolve
 from mlpilot.workspace import Workspace
 
 console = Console(highlight=False)
@@ -18,10 +20,26 @@ console = Console(highlight=False)
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON with stable snake_case keys.")
 
 
-def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
-    """The workspace named by ``--db`` / ``--home`` / the environment (see ``mlpilot --help``)."""
+def open_workspace(
+    ctx: typer.Context, *, create: bool = False, while_served: bool = False
+) -> Workspace:
+    """The workspace named by ``--db`` / ``--home`` / the environment (see ``mlpilot --help``).
+
+    With ``MLPILOT_URI`` set, the command runs through that server instead (the commands the
+    client supports; any other fails on one line) and this never returns. A workspace held by a
+    running ``mlpilot serve`` is refused unless ``while_served`` (commands safe beside it).
+    """
+    if os.environ.get("MLPILOT_URI"):
+        from mlpilot.client.cli import run_remote
+
+        run_remote(ctx)  # prints the command's output and exits, or raises
+    from mlpilot.server.holder import check_not_held
+
     options: dict[str, str | None] = ctx.find_root().obj or {}
-    workspace = Workspace.open(options.get("db") or options.get("home"), create=create)
+    where = options.get("db") or options.get("home")
+    if not while_served:
+        check_not_held(resolve(where).home)
+    workspace = Workspace.open(where, create=create)
     ctx.call_on_close(workspace.close)
     return workspace
 

@@ -279,8 +279,9 @@ def _curves(
 
     def running(values: np.ndarray) -> np.ndarray:  # cumulative sums restarting per window
         cumulative = np.cumsum(values)
-        before = np.r_[0, cumulative[starts[1:] - 1]]
-        return cumulative - np.repeat(before, lengths)
+        before: np.ndarray = np.r_[0, cumulative[starts[1:] - 1]]
+        restarted: np.ndarray = cumulative - np.repeat(before, lengths)
+        return restarted
 
     pos_upto, neg_upto = running(pos), running(neg)
     tp = np.repeat(total_pos, lengths) - pos_upto + pos

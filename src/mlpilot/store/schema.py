@@ -229,3 +229,17 @@ uncertainty = Table(
     Column("source", Text, nullable=False),
     Column("details", Text, nullable=False),
 )
+
+# Access tokens of the team server (revision 0004): only the SHA-256 of a token is kept.
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer, editor, admin, ingest
+    _initiative_ref(nullable=True),  # None: the whole workspace
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
