@@ -523,3 +523,12 @@ def test_demo_needs_replace_to_rebuild(cli: Cli, tmp_path):
     slugs = ["churn", "demand-forecast", "fraud-alerts", "ticket-routing"]
     assert [r["slug"] for r in overview] == slugs
     assert [r["loops"] for r in overview] == [3, 1, 1, 2]  # replaced, not appended to
+
+
+def test_status_text_prints_user_strings_literally(cli: Cli):
+    """Names and reasons are user text, not rich markup: an unmatched closing tag would make
+    rich raise, a matched one would vanish."""
+    cli.ok("init")
+    cli.ok(*create_args("odd", "--started", "2024-01-01", name="Odd [/bold] [red]x[/red]"))
+    out = cli.ok("status", "odd").out
+    assert "Odd [/bold] [red]x[/red]" in out

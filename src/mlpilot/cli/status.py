@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -98,17 +99,19 @@ def render(report: StatusReport) -> Panel:
     )
     causes = ", ".join(f"{cause} {n}" for cause, n in data["loops_by_cause"].items())
     header = (
-        f"[bold]{charter.name}[/bold] · {charter.status.value} · phase [bold]{data['phase']}"
-        f"[/bold] · {data['loops']} loop(s){f' ({causes})' if causes else ''}\n"
-        f"problem: {charter.problem}\nprediction use: {charter.prediction_use}\n"
-        f"task/shape: {charter.task.value} / {charter.shape.value}   baseline: {baseline}"
+        f"[bold]{escape(charter.name)}[/bold] · {charter.status.value} · phase "
+        f"[bold]{data['phase']}[/bold] · {data['loops']} loop(s){f' ({causes})' if causes else ''}"
+        f"\nproblem: {escape(charter.problem)}\nprediction use: {escape(charter.prediction_use)}"
+        f"\ntask/shape: {charter.task.value} / {charter.shape.value}   "
+        f"baseline: {escape(baseline)}"
     )
     history = table(
         "Lifecycle",
         ("at", "move", "cause", "reason"),
         (
             (t.at.strftime("%Y-%m-%d"),
-             f"{'↩ ' if t.is_backward else ''}{t.to_phase.value}", t.cause, t.reason)
+             f"{'↩ ' if t.is_backward else ''}{t.to_phase.value}", t.cause,
+             None if t.reason is None else escape(t.reason))
             for t in report.log
         ),
     )  # fmt: skip
@@ -125,13 +128,16 @@ def render(report: StatusReport) -> Panel:
     criteria = table(
         "Success criteria",
         ("kind", "criterion", "fallback plan"),
-        ((c["kind"], c["text"], c["plan"]) for c in data["criteria"]),
+        (
+            (c["kind"], escape(c["text"]), None if c["plan"] is None else escape(c["plan"]))
+            for c in data["criteria"]
+        ),
     )
     cover = data["coverage"]
     team = (
         f"team: {len(report.members)} member(s) · missing roles: "
         f"{', '.join(cover['missing_roles']) or 'none'} · single points of failure: "
-        f"{', '.join(cover['single_points']) or 'none'}"
+        f"{escape(', '.join(cover['single_points'])) or 'none'}"
     )
     parts: list[RenderableType] = [header, history, phases, criteria, team]
     parts.extend(monitor_lines(data["monitors"]))
@@ -139,6 +145,6 @@ def render(report: StatusReport) -> Panel:
     if report.decisions:
         last = report.decisions[-1]
         parts.append(
-            f"last decision: {last.verdict.value} on {last.at:%Y-%m-%d} — {last.rationale}"
+            f"last decision: {last.verdict.value} on {last.at:%Y-%m-%d} — {escape(last.rationale)}"
         )
     return Panel(Group(*parts), title=f"mlpilot status · {charter.slug}", title_align="left")
