@@ -20,8 +20,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# Builds the demo workspace, prints its status, then serves it: the dashboard stays up until
+# Ctrl-C. The sign-in token is created fresh and printed once (there is no default password).
 demo: venv
 	$(BIN)/mlpilot demo demo-workspace --replace
+	@echo "Dashboard sign-in token (admin, shown once):"
+	@$(BIN)/mlpilot --home demo-workspace token create --role admin --name demo-dashboard
+	@echo "Open http://127.0.0.1:8520/login and paste the token above. Ctrl-C stops the server."
+	$(BIN)/mlpilot --home demo-workspace serve
 
 test: venv
 	bash scripts/test.sh
