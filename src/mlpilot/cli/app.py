@@ -23,9 +23,12 @@ from mlpilot.cli import (
     performance,
     reference,
     report,
+    serve,
     service,
+    source,
     status,
     team,
+    token,
 )
 from mlpilot.cli.common import console, done, open_workspace
 from mlpilot.errors import MlpilotError
@@ -96,6 +99,8 @@ app.add_typer(data.app, name="data")
 app.add_typer(log.app, name="log")
 app.add_typer(reference.app, name="reference")
 app.add_typer(experiment.app, name="experiment")
+app.add_typer(source.app, name="source")
+app.add_typer(token.app, name="token")
 app.command("phase")(lifecycle.phase)
 app.command("history")(lifecycle.history)
 app.command("decide")(lifecycle.decide)
@@ -110,6 +115,7 @@ app.command("report")(report.report)
 app.command("service")(service.service)
 app.command("monitor")(monitor.monitor)
 app.command("alerts")(monitor.alerts)
+app.command("serve")(serve.serve)
 
 
 def main(argv: list[str] | None = None) -> int:

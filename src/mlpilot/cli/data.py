@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.cli.engines import ENGINE_OPTION, engine, read, refused
 from mlpilot.errors import ValidationError
 
 app = typer.Typer(help="Data readiness: quality, volume and history.", no_args_is_help=True)
@@ -31,39 +32,35 @@ def check(
     period: str | None = typer.Option(
         None, "--period", help="day, week or month (default: from the span of the history)."
     ),
+    engine_name: str = ENGINE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Report rows, history, missing values, duplicates, type problems and target balance.
 
-    Exits 0 even when checks fail (it is a report); non-zero only for bad input.
+    Exits 0 even when checks fail (it is a report); non-zero only for bad input. --engine
+    spark computes on Spark.
     """
-    import duckdb as duckdb_module
-
-    from mlpilot.engine.connection import duckdb
-    from mlpilot.engine.connection import table as read_table
     from mlpilot.monitors.readiness import check_data
 
     criteria = open_workspace(ctx).initiative(initiative).criteria() if initiative else []
-    connection = duckdb()
     files = source if reference is None else f"{source} or {reference}"
     try:
-        data = read_table(source, connection)
-        ref = None if reference is None else read_table(reference, connection)
-        report = check_data(
-            data,
-            time_column=time_column,
-            target=target,
-            reference=ref,
-            criteria=criteria,
-            period=period,
-        )
-    except duckdb_module.Error as exc:  # an unreadable file or a value the engine cannot convert
-        lines = str(exc).strip().splitlines()
-        raise ValidationError(
-            f"cannot read {files}: {lines[0] if lines else type(exc).__name__}"
-        ) from exc
-    finally:
-        connection.disconnect()
+        with engine(engine_name) as connection:
+            data = read(connection, source)
+            ref = None if reference is None else read(connection, str(reference))
+            report = check_data(
+                data,
+                time_column=time_column,
+                target=target,
+                reference=ref,
+                criteria=criteria,
+                period=period,
+            )
+    except ValidationError as exc:
+        if not refused(exc):
+            raise
+        # an unreadable file or a value the engine cannot convert
+        raise ValidationError(f"cannot read {files}: {exc}") from exc
     report = {"source": source, "initiative": initiative, **report}
     if as_json:
         print_json(report)

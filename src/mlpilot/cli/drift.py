@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.cli.engines import ENGINE_OPTION, engine, read
 from mlpilot.errors import ValidationError
 
 
@@ -28,18 +29,25 @@ def drift(
     method: str | None = typer.Option(
         None, help="ks, chi2, psi, js, wasserstein or hellinger; default per column."
     ),
+    engine_name: str = ENGINE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Drift of CURRENT against REFERENCE per column, and for the dataset.
 
     With --initiative SLUG, REFERENCE names a stored reference (see 'mlpilot reference') and
-    each window of the stored predictions is compared with it.
+    each window of the stored predictions is compared with it. --engine spark computes on
+    Spark (files only; an initiative's data is read where its sources say).
     """
     from mlpilot.monitors.drift import check_method, compare
 
     check_method(method)
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if initiative is not None:
+        if engine_name != "duckdb":
+            raise ValidationError(
+                "--engine applies to files; an initiative's data is read where its sources "
+                "live (see 'mlpilot source add')"
+            )
         if current is not None:
             raise ValidationError("give either --initiative with a reference name, or two files")
         stored = open_workspace(ctx).initiative(initiative)
@@ -51,13 +59,10 @@ def drift(
         return
     if current is None:
         raise ValidationError("give the CURRENT data file (or --initiative SLUG)")
-    from mlpilot.engine.connection import duckdb
-    from mlpilot.engine.connection import table as read
-
-    connection = duckdb()
-    report = compare(
-        read(reference, connection), read(current, connection), columns=names, method=method
-    )
+    with engine(engine_name) as connection:
+        report = compare(
+            read(connection, reference), read(connection, current), columns=names, method=method
+        )
     if as_json:
         print_json(report.to_dict())
         return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.cli.engines import ENGINE_OPTION, engine, read
+from mlpilot.errors import ValidationError
 
 
 def performance(
@@ -13,14 +15,37 @@ def performance(
     window: str = typer.Option("1d", help="The window, e.g. 6h, 1d, 1w."),
     model_version: str | None = typer.Option(None, help="Only this model version."),
     threshold: float = typer.Option(0.5, help="Binary: the decision threshold on the score."),
+    predictions: str | None = typer.Option(
+        None, "--predictions", help="Read the predictions from this .parquet or .csv file."
+    ),
+    outcomes: str | None = typer.Option(
+        None, "--outcomes", help="Read the outcomes from this file (with --predictions)."
+    ),
+    engine_name: str = ENGINE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Model metrics per window from stored predictions joined to their outcomes."""
-    report = (
-        open_workspace(ctx)
-        .initiative(slug)
-        .performance(window=window, threshold=threshold, model_version=model_version)
-    )
+    """Model metrics per window from stored predictions joined to their outcomes.
+
+    With --predictions FILE --outcomes FILE the data come from the files (judged against
+    SLUG's task, criteria and baseline), computed on --engine duckdb or spark.
+    """
+    stored = open_workspace(ctx).initiative(slug)
+    if (predictions is None) != (outcomes is None):
+        raise ValidationError("give both --predictions FILE and --outcomes FILE, or neither")
+    if predictions is None or outcomes is None:
+        if engine_name != "duckdb":
+            raise ValidationError("--engine applies to --predictions and --outcomes files")
+        report = stored.performance(window=window, threshold=threshold, model_version=model_version)
+    else:
+        from mlpilot.monitors.performance import evaluate
+
+        charter, criteria = stored.charter, stored.criteria()
+        with engine(engine_name) as connection:
+            report = evaluate(
+                read(connection, predictions), read(connection, outcomes),
+                charter=charter, criteria=criteria, window=window, threshold=threshold,
+                model_version=model_version,
+            )  # fmt: skip
     if as_json:
         print_json(report)
         return

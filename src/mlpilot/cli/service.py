@@ -7,26 +7,44 @@ from typing import Any
 import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.cli.engines import ENGINE_OPTION, engine, read
 from mlpilot.errors import ValidationError
 
 
 def service(
     ctx: typer.Context,
-    slug: str,
+    slug: str | None = typer.Argument(
+        None, help="The initiative (its stored requests and service criteria)."
+    ),
     window: str = typer.Option("1h", help="The window, e.g. 1h, 6h, 1d."),
     by: str | None = typer.Option(None, "--by", help="Split the windows: model-version."),
     period: str = typer.Option("30d", help="The SLO period, e.g. 28d, 30d, 4w."),
     at: str | None = typer.Option(None, help="Evaluate at this time (ISO 8601; default now)."),
+    requests: str | None = typer.Option(
+        None, "--requests", help="Read the requests from this .parquet or .csv file instead."
+    ),
+    engine_name: str = ENGINE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Service statistics per window from stored requests, and the SLOs of the criteria."""
+    """Service statistics per window from stored requests, and the SLOs of the criteria.
+
+    With --requests FILE the requests come from the file (judged against SLUG's service
+    criteria when SLUG is given), computed on --engine duckdb or spark.
+    """
     if by not in (None, "model-version"):
         raise ValidationError(f"cannot split by {by!r}; use --by model-version")
-    report = (
-        open_workspace(ctx)
-        .initiative(slug)
-        .service(window=window, by_version=by is not None, period=period, at=at)
-    )
+    if requests is None:
+        if slug is None:
+            raise ValidationError("give an initiative SLUG, or --requests FILE")
+        if engine_name != "duckdb":
+            raise ValidationError("--engine applies to --requests FILE")
+        report = (
+            open_workspace(ctx)
+            .initiative(slug)
+            .service(window=window, by_version=by is not None, period=period, at=at)
+        )
+    else:
+        report = _from_file(ctx, slug, requests, engine_name, window, by, period, at)
     if as_json:
         print_json(report)
         return
@@ -44,6 +62,29 @@ def service(
         colour = "red" if alert["severity"] in ("page", "ticket") else "yellow"
         plan = f" — plan: {alert['plan']}" if alert["plan"] else ""
         console.print(f"[{colour}]{alert['severity']}[/{colour}] {alert['message']}{plan}")
+
+
+def _from_file(
+    ctx: typer.Context,
+    slug: str | None,
+    path: str,
+    engine_name: str,
+    window: str,
+    by: str | None,
+    period: str,
+    at: str | None,
+) -> dict[str, Any]:
+    from mlpilot.domain.parsing import parse_time
+    from mlpilot.facade.base import now
+    from mlpilot.monitors.service import evaluate
+
+    criteria = open_workspace(ctx).initiative(slug).criteria() if slug else []
+    moment = parse_time(at, now(), "evaluation time")
+    with engine(engine_name) as connection:
+        return evaluate(
+            read(connection, path), criteria, slug=slug or "", window=window,
+            by_version=by is not None, now=moment, period=period,
+        )  # fmt: skip
 
 
 def _header(by: str | None) -> tuple[str, ...]:

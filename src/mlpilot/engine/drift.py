@@ -23,6 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.engine.columns import Kind, is_missing
+from mlpilot.engine.portable import is_infinite
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -77,8 +78,9 @@ def _one_row(expr: ir.Table) -> dict[str, Any]:
 
 def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]:
     """Profile the reference: one aggregate for counts and moments; on DuckDB two more for exact
-    deciles and the reference's bins (:mod:`mlpilot.engine.deciles`), elsewhere the engine's
-    exact quantiles and one aggregate for the bins; one group-by for categories."""
+    deciles and the reference's bins (:mod:`mlpilot.engine.deciles`), elsewhere one for the
+    engine's exact order statistics (:mod:`mlpilot.engine.portable`) and one for the bins; one
+    group-by for categories."""
     numeric = [name for name, kind in kinds.items() if kind == "numeric"]
     categorical = [name for name, kind in kinds.items() if kind == "categorical"]
     import ibis
@@ -88,7 +90,7 @@ def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]
     finite = {}
     for i, name in enumerate(numeric):
         column = table[name].cast("float64")
-        keep = ~column.isnan() & ~column.isinf()
+        keep = ~column.isnan() & ~is_infinite(column)
         finite[f"_f{i}"] = ibis.ifelse(keep, column, ibis.null("float64"))
     cleaned = table.mutate(**finite)
     native = _backend_name(table) == "duckdb"
@@ -97,8 +99,6 @@ def profile(table: ir.Table, kinds: dict[str, Kind]) -> dict[str, ColumnProfile]
         metrics[f"m{i}"] = is_missing(cleaned[name]).sum()
     for j, name in enumerate(numeric):
         values = cleaned[f"_f{j}"]
-        if not native:
-            metrics[f"q{j}"] = values.quantile(list(DECILES))
         metrics[f"n{j}"] = values.count()
         metrics[f"below{j}"] = (table[name].cast("float64") == -math.inf).sum()
         metrics[f"mean{j}"] = values.mean()
@@ -138,7 +138,7 @@ def _numeric_bins(
     native: bool,
 ) -> dict[str, tuple[tuple[float, ...], tuple[int, ...]]]:
     """Each numeric column's decile edges and the reference's counts on them."""
-    from mlpilot.engine import deciles
+    from mlpilot.engine import deciles, portable
 
     columns = range(len(numeric))
     if native:
@@ -154,9 +154,16 @@ def _numeric_bins(
         }
         if all(value is not None for value in found.values()):
             return {name: value for name, value in found.items() if value is not None}
-        # Never expected (see mlpilot.engine.deciles); the sorting path below is exact too.
-        quantiles = {f"q{j}": cleaned[f"_f{j}"].quantile(list(DECILES)) for j in columns}
-        first = first | _one_row(cleaned.aggregate(**quantiles))
+        # Never expected (see mlpilot.engine.deciles); the path below is exact too.
+    # Other engines: their exact percentile's order statistics (mlpilot.engine.portable).
+    found_deciles = portable.deciles(
+        cleaned,
+        [f"_f{j}" for j in columns],
+        [int(first[f"n{j}"] or 0) for j in columns],
+        [first[f"lo{j}"] for j in columns],
+        [first[f"hi{j}"] for j in columns],
+    )
+    first = first | {f"q{j}": found_deciles[j] for j in columns}
     edges = {
         name: _edges(first[f"q{j}"], first[f"lo{j}"], first[f"hi{j}"])
         for j, name in enumerate(numeric)
@@ -252,10 +259,9 @@ def histogram_metrics(table: ir.Table, profiles: dict[str, ColumnProfile]) -> di
 
 
 def _backend_name(table: ir.Table) -> str | None:
-    try:
-        return str(table._find_backend().name)
-    except Exception:  # an unbound table: no engine to specialise for
-        return None
+    from mlpilot.engine.portable import backend_name
+
+    return backend_name(table)
 
 
 def _duckdb_histogram(values: ir.NumericValue, edges: tuple[float, ...]) -> ir.Value:
@@ -374,7 +380,7 @@ def compare_ecdf(reference: ir.Table, current: ir.Table, name: str) -> EcdfCompa
     def counts(table: ir.Table, label: str) -> ir.Table:
         column = table[name].cast("float64")
         values = table.select(v=column).filter(column.notnull())
-        values = values.filter(~values.v.isnan() & ~values.v.isinf())
+        values = values.filter(~values.v.isnan() & ~is_infinite(values.v))
         return values.group_by("v").aggregate(**{label: values.count()})
 
     merged = counts(reference, "r").outer_join(counts(current, "k"), "v")

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlpilot.engine.columns import is_missing
+from mlpilot.engine.portable import as_int, is_infinite, zoned
 from mlpilot.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -189,12 +190,12 @@ def _as_datetime(value: datetime | date) -> datetime:
 def _finite(column: ir.Column) -> ir.BooleanValue:
     """Neither missing nor infinite (NULL yields NULL, which every aggregate filter drops)."""
     if column.type().is_floating():
-        return ~(column.isnan() | column.isinf())
+        return ~(column.isnan() | is_infinite(column))
     return column.notnull()
 
 
 def _count(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    return condition.cast("int64").sum()
+    return as_int(condition).sum()
 
 
 def time_expression(table: ir.Table, name: str) -> ir.Value:
@@ -234,7 +235,7 @@ def readiness_aggregate(
             metrics[f"c{i}_min"] = column.min(where=_finite(column))
             metrics[f"c{i}_max"] = column.max(where=_finite(column))
         if column.type().is_floating():
-            metrics[f"c{i}_infinite"] = _count(column.isinf())
+            metrics[f"c{i}_infinite"] = _count(is_infinite(column))
         if kind == "text" and name != time_column:
             number, when = column.try_cast("float64"), column.try_cast("timestamp")
             metrics[f"c{i}_as_number"] = _count(number.notnull())
@@ -284,8 +285,9 @@ def summarize(
     if target is not None:
         require_column(table, target, "target column")
     ref_rows, ranges, mismatch = _reference_ranges(table, reference)
-    row = _one_row(
-        readiness_aggregate(table, time_column=time_column, target=target, ranges=ranges)
+    row = zoned(
+        table,
+        _one_row(readiness_aggregate(table, time_column=time_column, target=target, ranges=ranges)),
     )
     rows = int(row["row_count"])
     columns = tuple(_column_summary(table, i, name, row) for i, name in enumerate(table.columns))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlpilot.engine.portable import as_int, require_exact_quantiles
 from mlpilot.engine.windows import parse_window, window_length
 from mlpilot.errors import ValidationError
 
@@ -75,7 +76,7 @@ def normalize(table: ir.Table) -> ir.Table:
         latency_ms=(
             table.latency_ms.cast("float64") if "latency_ms" in columns else ibis.null("float64")
         ),
-        _error=error.cast("int64"),
+        _error=as_int(error),
     )
 
 
@@ -110,42 +111,25 @@ def _epoch_us(moment: datetime) -> int:
 
 
 def _micros(times: ir.Value) -> ir.IntegerValue:
-    """Microseconds since the epoch as integers: DuckDB's ``epoch_us``, twice as fast as
-    flooring ``epoch()`` seconds, and exact."""
-    import ibis
-    import ibis.expr.datatypes as dt
+    """Microseconds since the epoch as integers: DuckDB's ``epoch_us`` (twice as fast as
+    flooring ``epoch()`` seconds, and exact), Spark's ``unix_micros`` (engine.portable)."""
+    from mlpilot.engine.portable import epoch_micros
 
-    if times.type().is_date():
-        times = times.cast("timestamp")
-
-    def epoch_us(value: object) -> int:
-        raise NotImplementedError  # never called: the engine runs its own
-
-    return ibis.udf.scalar.builtin(
-        epoch_us, name="epoch_us", signature=((times.type(),), dt.int64)
-    )(times)
+    return epoch_micros(times)
 
 
 def _floor_divide(value: ir.IntegerValue, divisor: int) -> ir.IntegerValue:
-    """``floor(value / divisor)`` in integers (DuckDB's ``divide`` truncates toward zero, so
-    negative values are shifted first); Ibis's ``//`` goes through floating point."""
-    import ibis
-    import ibis.expr.datatypes as dt
+    """``floor(value / divisor)`` in integers (engine.portable); Ibis's ``//`` goes through
+    floating point."""
+    from mlpilot.engine.portable import floor_divide
 
-    def divide(a: int, b: int) -> int:
-        raise NotImplementedError  # never called: the engine runs its own
-
-    builtin = ibis.udf.scalar.builtin(
-        divide, name="divide", signature=((dt.int64, dt.int64), dt.int64)
-    )
-    shifted = value - ibis.ifelse(value < 0, divisor - 1, 0)
-    return builtin(shifted, ibis.literal(divisor, "int64"))
+    return floor_divide(value, divisor)
 
 
 def _over(latency: ir.FloatingValue, threshold: Threshold) -> ir.IntegerValue:
     """1 when a request is slower than the SLO allows, 0 when not, NULL without a latency."""
     slow = latency > threshold.ms if threshold.inclusive else latency >= threshold.ms
-    return slow.cast("int64")
+    return as_int(slow)
 
 
 def summarize(
@@ -179,7 +163,9 @@ def summarize(
     for k, threshold in enumerate(thresholds):
         metrics[f"_over{k}"] = _over(latency, threshold).sum()
     keys = ["_window", "model_version"] if by_version else ["_window"]
-    rows = data.group_by(keys).aggregate(**metrics).order_by(keys).to_pyarrow().to_pylist()
+    query = data.group_by(keys).aggregate(**metrics).order_by(keys)
+    require_exact_quantiles(query)  # an engine's approximate percentile is never used silently
+    rows = query.to_pyarrow().to_pylist()
     result = []
     for row in rows:
         quantiles = row.pop("_q") if row["timed"] else None

@@ -18,6 +18,7 @@ from mlpilot.store.events import ImportResult, ReferenceInfo
 if TYPE_CHECKING:
     from mlpilot.monitors.notify import Notifier
     from mlpilot.monitors.service_slo import ServiceCondition
+    from mlpilot.store.sources import Source
 
 
 class MonitoringMethods(InitiativeBase):
@@ -100,6 +101,41 @@ class MonitoringMethods(InitiativeBase):
         """The stored reference datasets, by name."""
         self._store.charter(self.slug)
         return self.workspace.events.references(self.slug)
+
+    # External sources ------------------------------------------------------------------------
+
+    def add_source(
+        self,
+        kind: str,
+        engine: str,
+        table: str,
+        column_map: Mapping[str, str] | None = None,
+        *,
+        replace: bool = False,
+    ) -> Source:
+        """Read this initiative's ``kind`` events from ``table`` on ``engine`` from now on,
+        where they live (docs/scaling.md); ``column_map`` maps mlpilot's roles to the table's
+        columns, e.g. ``{"id": "pred_id", "time": "ts"}``. Nothing is copied."""
+        from mlpilot.store.sources import Source, SourceStore, parse_map
+
+        self._store.charter(self.slug)
+        mapping = parse_map(",".join(f"{k}={v}" for k, v in (column_map or {}).items()), kind)
+        source = Source(self.slug, kind, engine, table, mapping)
+        return SourceStore(self.workspace.events.path.parent).add(source, replace=replace)
+
+    def sources(self) -> list[Source]:
+        """The external sources of this initiative's events."""
+        from mlpilot.store.sources import SourceStore
+
+        self._store.charter(self.slug)
+        return SourceStore(self.workspace.events.path.parent).sources(self.slug)
+
+    def remove_source(self, kind: str) -> Source:
+        """Stop reading ``kind`` events from their source."""
+        from mlpilot.store.sources import SourceStore
+
+        self._store.charter(self.slug)
+        return SourceStore(self.workspace.events.path.parent).remove(self.slug, kind)
 
     # Model monitors --------------------------------------------------------------------------
 

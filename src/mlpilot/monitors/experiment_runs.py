@@ -152,27 +152,29 @@ def run(
 ) -> dict[str, Any]:
     """Reduce the stored exposures and metric events of ``experiment`` and analyse them."""
     metrics = [MetricDef(**m) for m in experiment.metrics]
-    con = events.connect()
-    try:
-        tables = set(con.list_tables())
-        names = {k: events.table_name(experiment.slug, k) for k in ("exposures", "metric_events")}
-        for kind, table in names.items():
-            if table not in tables:
+    from mlpilot.monitors.tables import event_tables, same_engine
+
+    with event_tables(events, experiment.slug) as tables:
+        found = {k: tables.get(k) for k in ("exposures", "metric_events")}
+        for kind, table in found.items():
+            if table is None:
                 raise ValidationError(
                     f"no {kind.replace('_', ' ')} logged for {experiment.slug}; "
                     f"use 'mlpilot log {kind.replace('_', '-')} {experiment.slug} FILE'"
                 )
+        exposures, metric_events = found["exposures"], found["metric_events"]
+        assert exposures is not None
+        assert metric_events is not None
+        same_engine(exposures, metric_events)
         rows, units = experiment_stats(
-            con.table(names["exposures"]),
-            con.table(names["metric_events"]),
+            exposures,
+            metric_events,
             experiment.name,
             experiment.variants,
             metrics,
             pre_days=experiment.details.get("pre_days", 30.0),
             until=until,
         )
-    finally:
-        con.disconnect()
     arms: dict[str, dict[str, ArmStats]] = {}
     for row in rows:
         fields = {k: v for k, v in row.items() if k not in ("variant", "metric")}

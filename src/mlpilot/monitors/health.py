@@ -17,9 +17,10 @@ from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import CriterionKind
 from mlpilot.engine.windows import parse_window, window_length
 from mlpilot.errors import NotFoundError, ValidationError
-from mlpilot.monitors.model import _connection, drift_windows, has_table
+from mlpilot.monitors.model import drift_windows
 from mlpilot.monitors.notify import Notifier
 from mlpilot.monitors.readiness import check_data
+from mlpilot.monitors.tables import event_tables
 from mlpilot.store.alerts import AlertStore
 from mlpilot.store.events import PREDICTION_COLUMNS, EventStore
 
@@ -49,15 +50,14 @@ def data_health(
     ok otherwise; no-data without predictions.
     """
     slug = charter.slug
-    table_name = events.table_name(slug, "predictions")
-    if not has_table(events, table_name):
-        return {"status": "no-data", "reason": "no predictions stored"}
     result: dict[str, Any] = {"window": window}
     declared = [
         c for c in criteria if c.kind is CriterionKind.DATA and c.metric in LIVE_DATA_METRICS
     ]
-    with _connection(events) as con:
-        table = con.table(table_name)
+    with event_tables(events, slug) as tables:  # stored, or read where its source lives
+        table = tables.get("predictions")
+        if table is None:
+            return {"status": "no-data", "reason": "no predictions stored"}
         last = table.time.max().to_pyarrow().as_py()
         if last is None:
             return {"status": "no-data", "reason": "no predictions stored"}

@@ -16,6 +16,7 @@ from mlpilot.engine import drift as drift_engine
 from mlpilot.engine.columns import column_kinds
 from mlpilot.errors import NotFoundError, ValidationError
 from mlpilot.monitors import drift, performance
+from mlpilot.monitors.tables import event_tables, same_engine
 from mlpilot.store.events import PREDICTION_COLUMNS, EventStore
 
 if TYPE_CHECKING:
@@ -52,15 +53,20 @@ def performance_report(
     threshold: float = 0.5,
     model_version: str | None = None,
 ) -> dict[str, Any]:
-    """Model metrics per window of the stored predictions, judged against ``criteria``."""
-    with _connection(events) as con:
-        predictions = events.table_name(charter.slug, "predictions")
-        outcomes = events.table_name(charter.slug, "outcomes")
-        _require(con, predictions, f"predictions for {charter.slug}")
-        _require(con, outcomes, f"outcomes for {charter.slug}")
+    """Model metrics per window of the predictions (stored, or an external source), judged
+    against ``criteria``."""
+    with event_tables(events, charter.slug) as tables:
+        predictions, outcomes = tables.get("predictions"), tables.get("outcomes")
+        if predictions is None:
+            raise NotFoundError(f"no predictions for {charter.slug} stored yet; add them with "
+                                "'mlpilot log …' or 'mlpilot source add'")  # fmt: skip
+        if outcomes is None:
+            raise NotFoundError(f"no outcomes for {charter.slug} stored yet; add them with "
+                                "'mlpilot log …' or 'mlpilot source add'")  # fmt: skip
+        same_engine(predictions, outcomes)
         return performance.evaluate(
-            con.table(predictions),
-            con.table(outcomes),
+            predictions,
+            outcomes,
             charter=charter,
             criteria=criteria,
             window=window,
@@ -99,10 +105,11 @@ def drift_windows(
 ) -> dict[str, Any]:
     """Drift of each window of the stored predictions' features against ``reference``."""
     profiles = reference_profile(events, slug, reference)
-    with _connection(events) as con:
-        table_name = events.table_name(slug, "predictions")
-        _require(con, table_name, f"predictions for {slug}")
-        table = con.table(table_name)
+    with event_tables(events, slug) as tables:
+        table = tables.get("predictions")
+        if table is None:
+            raise NotFoundError(f"no predictions for {slug} stored yet; add them with "
+                                "'mlpilot log …' or 'mlpilot source add'")  # fmt: skip
         shared = [name for name in profiles if name in table.columns]
         if columns is not None:
             missing = [c for c in columns if c not in shared]
@@ -131,11 +138,11 @@ def health(
     Judged on the latest *mature* window (at least half its predictions labeled): failing when a
     model criterion fails there, else ok. Drift is the data group's (:mod:`monitors.health`).
     """
-    slug = charter.slug
-    if not has_table(events, events.table_name(slug, "predictions")):
-        return {"status": "no-data", "reason": "no predictions stored"}
-    if not has_table(events, events.table_name(slug, "outcomes")):
-        return {"status": "no-data", "reason": "no outcomes stored yet"}
+    with event_tables(events, charter.slug) as tables:
+        if not tables.has("predictions"):
+            return {"status": "no-data", "reason": "no predictions stored"}
+        if not tables.has("outcomes"):
+            return {"status": "no-data", "reason": "no outcomes stored yet"}
     report = performance_report(events, charter, criteria, window=window)
     mature = [w for w in report["windows"] if (w["label_coverage"] or 0) >= MATURE_COVERAGE]
     if not mature:

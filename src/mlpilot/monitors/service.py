@@ -35,7 +35,6 @@ from mlpilot.store.events import EventStore
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    from ibis.backends.duckdb import Backend
 
 DEFAULT_PERIOD = "30d"
 
@@ -235,14 +234,15 @@ _RANK = {"warning": 0, "ticket": 1, "page": 2}
 
 @contextmanager
 def _requests(events: EventStore, slug: str) -> Iterator[ir.Table | None]:
-    if not events.path.exists():
-        yield None
-        return
-    con: Backend = events.connect(read_only=True)
-    try:
-        names = set(con.list_tables())
-        kinds = [events.table_name(slug, kind) for kind in ("requests", "predictions")]
-        tables = [con.table(name) if name in names else None for name in kinds]
-        yield engine.requests(tables[0], tables[1])
-    finally:
-        con.disconnect()
+    """Requests and predictions carrying a latency or status, from their sources or the store
+    (:mod:`mlpilot.monitors.tables`); None when there are neither."""
+    from mlpilot.monitors.tables import event_tables, same_engine
+
+    with event_tables(events, slug) as tables:
+        requests, predictions = tables.get("requests"), tables.get("predictions")
+        if requests is not None and predictions is not None:
+            if tables.source("requests") is not None and tables.source("predictions") is None:
+                predictions = None  # requests from a source: those are the service's
+            else:
+                same_engine(requests, predictions)
+        yield engine.requests(requests, predictions)
