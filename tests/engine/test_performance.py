@@ -366,6 +366,29 @@ def test_ranking_ignores_unlabeled_rows(tables: Tables) -> None:
     ]
 
 
+def test_ranking_leaves_out_labeled_rows_without_a_score(tables: Tables) -> None:
+    preds = predictions_frame([T0] * 3, score=pa.array([0.2, None, 0.7], pa.float64()))
+    outs = outcomes_frame(["e0", "e1", "e2"], [T0] * 3, [0.0, 1.0, 1.0])
+    (row,) = engine.ranking(engine.joined(tables(preds), tables(outs)), "1d").values()
+    assert (row["pos"], row["neg"], row["auc_pairs2"]) == (1, 1, 2)
+
+
+def test_grid_steps_holding_one_score_each_are_exact(tables: Tables) -> None:
+    """20,000 labeled rows of 300 scores, at least a grid step apart: on the grid, nothing is
+    merged, so the window is exact and needs no second pass."""
+    rng = np.random.default_rng(9)
+    distinct = np.arange(300) / 300
+    scores = rng.choice(distinct, size=20_000)
+    labels = (rng.uniform(size=scores.size) < scores).astype(np.float64)
+    n = scores.size
+    preds = predictions_frame([T0 + timedelta(seconds=i) for i in range(n)], scores)
+    outs = outcomes_frame([f"e{i}" for i in range(n)], [T0] * n, labels)
+    data = engine.joined(tables(preds), tables(outs))
+    (row,) = engine.ranking(data, "1d", grid="all").values()
+    assert (row["gridded"], row["merged_steps"], row["merged_pairs"]) == (True, 0, 0)
+    assert row["auc_pairs2"] == mann_whitney_twice(scores, labels.astype(int))
+
+
 @settings(max_examples=8, deadline=None, database=None)
 @given(
     st.lists(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mlpilot.engine.portable import as_int
 from mlpilot.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -106,17 +107,17 @@ def experiment_stats(
         .aggregate(
             _variant=joined._variant.arbitrary(),
             # value × 0/1 rather than CASE … ELSE NULL: DuckDB aggregates the product faster.
-            x=(value * post.cast("float64")).sum(),
-            nx=post.cast("int64").sum(),
-            p=(value * pre.cast("float64")).sum(),
-            np_=pre.cast("int64").sum(),
+            x=(value * as_int(post)).sum(),
+            nx=as_int(post).sum(),
+            p=(value * as_int(pre)).sum(),
+            np_=as_int(pre).sum(),
         )
     )
     values = per_unit.mutate(
         x=per_unit.x.fill_null(0.0),
         p=per_unit.p.fill_null(0.0),
-        bx=(per_unit.nx > 0).cast("float64"),
-        bp=(per_unit.np_ > 0).cast("float64"),
+        bx=as_int(per_unit.nx > 0).cast("float64"),
+        bp=as_int(per_unit.np_ > 0).cast("float64"),
     )
     parts = [counted, _moments(values)]
     for m in metrics:

@@ -11,13 +11,17 @@ its own time. Two aggregates per window do all the work:
   the best value of a metric under a constraint (e.g. recall at precision >= 0.5), evaluated at
   every distinct score as threshold.
 
-A window with many distinct scores (an approximate count above 15,000, so never one with 10,000
-or fewer) groups its scores on a grid of ``SCORE_BINS`` equal steps instead: millions of groups
-become thousands. Scores sharing a grid step then count as tied, which moves the ROC AUC by at
-most half the share of (positive, negative) pairs in the same step — a bound computed from the
-same counts and reported; a window whose bound exceeds ``AUC_TOLERANCE`` is recomputed exactly.
-Average precision gets its own reported bound; constrained bests are then evaluated at the grid
-thresholds.
+A window with many labeled rows (more than ``GRID_ROWS``) groups its scores on a grid of
+``SCORE_BINS`` equal steps instead: millions of groups become thousands. Each step also keeps
+its lowest and highest score, so the steps that merged different scores are known exactly; a
+step holding one score is as exact as before. Scores merged in a step count as tied, which
+moves the ROC AUC by at most half the share of (positive, negative) pairs in merged steps — a
+bound computed from the same counts and reported; average precision gets its own bound, and
+constrained bests are evaluated at the grid thresholds. The monitor recomputes a window exactly
+when the bound exceeds ``AUC_TOLERANCE``, or when it may have 10,000 distinct scores or fewer
+(occupied steps plus merged steps, a lower bound of the distinct scores, is at most
+``EXACT_DISTINCT``) and a step merged scores. The decision rests on exact counts only, so
+every engine takes the same one.
 
 Nothing but these per-window numbers leaves the engine.
 """
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from mlpilot.engine.portable import as_int
 from mlpilot.engine.windows import bucket_index, epoch_seconds, window_index, window_start
 from mlpilot.errors import ValidationError
 
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
 EPS = float(np.finfo(np.float64).eps)
 SCORE_BINS = 1 << 14
 EXACT_DISTINCT = 10_000  # windows with at most this many distinct scores are always exact
+GRID_ROWS = 15_000  # windows with more labeled rows go on the grid first
 AUC_TOLERANCE = 1e-4
 CALIBRATION_EDGES = tuple(float(e) for e in np.linspace(0.0, 1.0, 11)[1:-1])
 CURVE_METRICS = ("precision", "recall", "specificity")
@@ -118,8 +124,6 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
     if task == "binary":
         if "score" not in data.columns:
             raise ValidationError("a binary model's performance needs a score column")
-        p = data.score.cast("float64")
-        metrics["distinct_approx"] = _only(has_label, p).approx_nunique()  # HyperLogLog
         rows = data.group_by("_window").aggregate(**metrics).order_by("_window")
         return _started(_with_binary_sums(rows.to_pyarrow().to_pylist(), data, threshold), window)
     if task == "regression":
@@ -167,7 +171,7 @@ def _with_binary_sums(
     p = labeled.score.cast("float64")
     keys = {
         "_window": labeled._window,
-        "_cal": sum(((p > edge).cast("int64") for edge in CALIBRATION_EDGES), ibis.literal(0)),
+        "_cal": sum((as_int(p > edge) for edge in CALIBRATION_EDGES), ibis.literal(0)),
         "_y": y,
         "_predicted": p >= threshold,
     }
@@ -219,7 +223,7 @@ def _neg_log(p: ir.FloatingValue) -> ir.FloatingValue:
 
 def gridded(rows: list[dict[str, Any]]) -> set[Any]:
     """The windows (``_window`` of :func:`totals` rows) whose scores go on the grid."""
-    return {r["_window"] for r in rows if (r.get("distinct_approx") or 0) > 1.5 * EXACT_DISTINCT}
+    return {r["_window"] for r in rows if (r.get("labeled") or 0) > GRID_ROWS}
 
 
 def ranking(
@@ -239,7 +243,8 @@ def ranking(
     """
     import ibis
 
-    data = _bucket(table, window).filter(lambda t: t.label.notnull())
+    # A prediction without a score cannot be ranked (nor counted at the threshold, see totals).
+    data = _bucket(table, window).filter(lambda t: t.label.notnull() & t.score.notnull())
     score = data.score.cast("float64")
     if grid == "all":  # the usual case with many scores: no per-row window test
         score = (score * SCORE_BINS).floor() / SCORE_BINS
@@ -247,10 +252,15 @@ def ranking(
         on_grid = data._window.isin(sorted(_index(w, window) for w in grid))
         score = ibis.ifelse(on_grid, (score * SCORE_BINS).floor() / SCORE_BINS, score)
     positive = data.label.cast("float64") == 1
+    exact = data.score.cast("float64")
     counts = (
         data.mutate(_s=score)
         .group_by(["_window", "_s"])
-        .aggregate(pos=positive.cast("int64").sum(), neg=(~positive).cast("int64").sum())
+        .aggregate(
+            pos=as_int(positive).sum(),
+            neg=as_int(~positive).sum(),
+            merged=exact.min() < exact.max(),  # the step holds different scores
+        )
         .to_pyarrow()
     )
     if counts.num_rows == 0:
@@ -259,7 +269,11 @@ def ranking(
     windows = counts["_window"].to_numpy()[order]
     starts = np.flatnonzero(np.r_[True, windows[1:] != windows[:-1]])
     per_window = _curves(
-        counts["pos"].to_numpy()[order], counts["neg"].to_numpy()[order], starts, constraints
+        counts["pos"].to_numpy()[order],
+        counts["neg"].to_numpy()[order],
+        counts["merged"].to_numpy()[order],
+        starts,
+        constraints,
     )
     result = {}
     for k, index in enumerate(windows[starts].tolist()):
@@ -270,9 +284,14 @@ def ranking(
 
 
 def _curves(
-    pos: np.ndarray, neg: np.ndarray, starts: np.ndarray, constraints: tuple[Constraint, ...]
+    pos: np.ndarray,
+    neg: np.ndarray,
+    merged: np.ndarray,
+    starts: np.ndarray,
+    constraints: tuple[Constraint, ...],
 ) -> dict[str, list[Any]]:
-    """Per window (rows from ``starts`` on, ascending score), the sums of the module docstring."""
+    """Per window (rows from ``starts`` on, ascending score), the sums of the module docstring;
+    ``merged`` marks the grid steps that hold different scores."""
     total_pos = np.add.reduceat(pos, starts)
     total_neg = np.add.reduceat(neg, starts)
     lengths = np.diff(np.r_[starts, len(pos)])
@@ -297,14 +316,15 @@ def _curves(
         # after, or before, the step's negatives): the step's share of the AP error bound.
         low = (tp - pos + 1) / (tp - pos + fp + 1)
         high = tp / (tp + fp - neg)
-    spread = np.where(pos > 0, pos * (high - low), 0.0)
+    spread = np.where(merged & (pos > 0), pos * (high - low), 0.0)
     sums: dict[str, list[Any]] = {
         "pos": total_pos.tolist(),
         "neg": total_neg.tolist(),
         "distinct_scores": lengths.tolist(),
         # Negatives strictly below each score, plus half of those tied with it.
         "auc_pairs2": np.add.reduceat(pos * (2 * (neg_upto - neg) + neg), starts).tolist(),
-        "tied_pairs": np.add.reduceat(pos * neg, starts).tolist(),
+        "merged_steps": np.add.reduceat(merged.astype(np.int64), starts).tolist(),
+        "merged_pairs": np.add.reduceat(np.where(merged, pos * neg, 0), starts).tolist(),
         "ap_sum": np.add.reduceat(pos * precision, starts).tolist(),
         "ap_spread": np.add.reduceat(spread, starts).tolist(),
     }

@@ -105,22 +105,32 @@ def _ranking(
     constraints: tuple[engine.Constraint, ...],
     sums: list[dict[str, Any]],
 ) -> dict[Any, dict[str, Any]]:
-    """Ranking counts per window: on the score grid where a window has many distinct scores,
-    then exactly again for any gridded window whose AUC bound exceeds the tolerance."""
+    """Ranking counts per window: on the score grid where a window has many labeled rows,
+    then exactly again for a gridded window that may have 10,000 distinct scores or fewer and
+    merged some, or whose AUC bound exceeds the tolerance (see mlpilot.engine.performance)."""
     grid = engine.gridded(sums)
     every = len(grid) == len(sums)
     ranked = engine.ranking(data, window, constraints, "all" if every else grid)
-    loose = {w for w in grid if _auc_bound(ranked.get(w)) > engine.AUC_TOLERANCE}
+    loose = {w for w in grid if w in ranked and not _close_enough(ranked[w])}
     if loose:
         ranked |= engine.ranking(data, window, constraints, grid - loose)
     return ranked
 
 
+def _close_enough(ranked: dict[str, Any]) -> bool:
+    """A gridded window's result stands: it merged no scores, or it has more than 10,000
+    distinct scores (each merged step holds two at least) within the AUC tolerance."""
+    if not ranked["merged_steps"]:
+        return True
+    lower_bound = ranked["distinct_scores"] + ranked["merged_steps"]
+    return lower_bound > engine.EXACT_DISTINCT and _auc_bound(ranked) <= engine.AUC_TOLERANCE
+
+
 def _auc_bound(ranked: dict[str, Any] | None) -> float:
-    """Half the share of (positive, negative) pairs tied, on the grid, in one window."""
+    """Half the share of (positive, negative) pairs in grid steps that merged scores."""
     if not ranked or not ranked["gridded"] or not ranked["pos"] or not ranked["neg"]:
         return 0.0
-    return float(ranked["tied_pairs"]) / float(2 * ranked["pos"] * ranked["neg"])
+    return float(ranked["merged_pairs"]) / float(2 * ranked["pos"] * ranked["neg"])
 
 
 def _utc(value: datetime) -> datetime:
@@ -156,12 +166,12 @@ def _metrics(
         ranks = ranked or {}
         values["roc_auc"] = ranks["auc_pairs2"] / (2 * pos * neg) if pos and neg else math.nan
         values["pr_auc"] = ranks["ap_sum"] / pos if pos else math.nan
-        gridded = bool(ranks.get("gridded"))
+        approximate = bool(ranks.get("gridded")) and bool(ranks.get("merged_steps"))
         extra["ranking"] = {
-            "exact": not gridded,
-            "score_bins": engine.SCORE_BINS if gridded else None,
-            "roc_auc_error_bound": _auc_bound(ranked),
-            "pr_auc_error_bound": ranks["ap_spread"] / pos if gridded and pos else 0.0,
+            "exact": not approximate,
+            "score_bins": engine.SCORE_BINS if approximate else None,
+            "roc_auc_error_bound": _auc_bound(ranked) if approximate else 0.0,
+            "pr_auc_error_bound": ranks["ap_spread"] / pos if approximate and pos else 0.0,
         }
         bins = len(engine.CALIBRATION_EDGES) + 1
         extra["calibration"] = calibration(
