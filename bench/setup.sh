@@ -32,3 +32,9 @@ done
 make_venv gbstats "gbstats==0.8.0"
 printf 'gbstats: '
 .venvs/gbstats/bin/python -m pip list 2>/dev/null | grep -iE "^(gbstats|numpy|scipy|pandas) " | tr -s ' ' | paste -sd' '
+
+# MLflow 3.x for bench/ingest.py: `mlflow server` (SQLite backend) against mlpilot's ingest,
+# and its client's log_batch. Its own venv: MLflow pins versions the project does not want.
+make_venv mlflow "mlflow>=3,<4"
+printf 'mlflow: '
+.venvs/mlflow/bin/python -m pip list 2>/dev/null | grep -iE "^(mlflow|mlflow-skinny|sqlalchemy|gunicorn|uvicorn) " | tr -s ' ' | paste -sd' '

@@ -7,6 +7,10 @@ columns, then insert only the rows whose id is not stored yet (an anti-join), so
 sent twice are stored once and a refused import writes nothing. A connection lives for one call
 only: DuckDB lets a single process write the file, and the CLI opens it once per command.
 
+A server process instead *holds* the store (:meth:`EventStore.hold`): one read-write connection
+for its life, of which every call — readers, Ibis connections, the ingest writer — uses a cursor,
+since DuckDB admits one writing process and, within it, connections of one configuration only.
+
 DuckDB, Ibis and the frame libraries are imported inside the functions that use them, so
 ``import mlpilot`` stays light.
 """
@@ -15,8 +19,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +69,10 @@ EVENT_KINDS: dict[str, Kind] = {
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REFERENCE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Held stores of this process: resolved path -> its one connection, how many holders, and the
+# lock that lets one transaction write at a time (concurrent DDL would conflict in DuckDB).
+_HELD: dict[Path, tuple[duckdb.DuckDBPyConnection, int, threading.RLock]] = {}
+_HELD_LOCK = threading.Lock()
 _CATALOG = """
 CREATE TABLE IF NOT EXISTS reference_catalog (
     initiative VARCHAR, name VARCHAR, table_name VARCHAR NOT NULL, rows BIGINT NOT NULL,
@@ -233,6 +242,12 @@ class EventStore:
         """
         from mlpilot.engine.connection import duckdb as ibis_duckdb
 
+        if self.held:  # a cursor of the held connection; read_only cannot be enforced on it
+            import ibis
+
+            backend = ibis.duckdb.from_connection(self.cursor())
+            backend.raw_sql("SET TimeZone = 'UTC'")  # per cursor, as for a connection of its own
+            return backend
         if not self.path.exists():
             with self._session(write=True):
                 pass  # create the file and its catalog, so a read-only open finds them
@@ -277,10 +292,77 @@ class EventStore:
     # Connections -----------------------------------------------------------------------------
 
     @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep one read-write connection to the store open for the life of the block (the
+        server): meanwhile every call on any ``EventStore`` of this path in this process works
+        on cursors of it, from any thread. Other processes cannot open the file meanwhile.
+        Holding a held store again shares the connection; the last holder checkpoints and
+        closes it."""
+        import duckdb
+
+        key = self._key()
+        with _HELD_LOCK:
+            if key in _HELD:
+                con, holders, lock = _HELD[key]
+                _HELD[key] = (con, holders + 1, lock)
+            else:
+                with self._session(write=True):
+                    pass  # create the file and its catalog with the usual errors
+                try:
+                    con = duckdb.connect(str(self.path))
+                except duckdb.Error as exc:
+                    raise self._open_error(exc) from None
+                _HELD[key] = (con, 1, threading.RLock())
+        try:
+            yield
+        finally:
+            with _HELD_LOCK:
+                con, holders, lock = _HELD.pop(key)
+                if holders > 1:
+                    _HELD[key] = (con, holders - 1, lock)
+                else:
+                    with suppress(duckdb.Error):
+                        con.execute("CHECKPOINT")  # a clean file: no WAL to replay at next open
+                    con.close()
+
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the store (:meth:`hold`)."""
+        return self._key() in _HELD
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor of the held connection (its own transactions and session settings);
+        the caller closes it. Only while the store is held."""
+        with _HELD_LOCK:
+            held = _HELD.get(self._key())
+            if held is None:
+                raise WorkspaceError(f"the event store {self.path} is not held by this process")
+            return held[0].cursor()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """While the store is held: one writing transaction at a time in this process (the
+        ingest writer's commits and any other write), so that two never race to create or
+        alter a table. Re-entrant."""
+        with _HELD_LOCK:
+            held = _HELD.get(self._key())
+        if held is None:
+            raise WorkspaceError(f"the event store {self.path} is not held by this process")
+        with held[2]:
+            yield
+
+    def _key(self) -> Path:
+        return self.path.resolve()
+
+    @contextmanager
     def _session(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one call; when writing, one transaction committed only on success."""
         import duckdb
 
+        if self.held:
+            with self._held_session(write=write) as con:
+                yield con
+            return
         if write:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,6 +389,32 @@ class EventStore:
             if new:  # a refused first write leaves no empty store behind
                 for path in (self.path, self.path.with_name(self.path.name + ".wal")):
                     path.unlink(missing_ok=True)
+            translated = _error(exc, self.path) if isinstance(exc, duckdb.Error) else None
+            if translated is None:
+                raise
+            raise translated from None
+        finally:
+            con.close()
+
+    @contextmanager
+    def _held_session(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """:meth:`_session` on a cursor of the held connection (the file and catalog exist)."""
+        import duckdb
+
+        con = self.cursor()
+        lock: AbstractContextManager[None] = self.writing() if write else nullcontext()
+        try:
+            with lock:
+                con.execute("SET TimeZone = 'UTC'")
+                if write:
+                    con.begin()
+                yield con
+                if write:
+                    con.commit()
+        except BaseException as exc:
+            if write:
+                with suppress(duckdb.Error):
+                    con.rollback()
             translated = _error(exc, self.path) if isinstance(exc, duckdb.Error) else None
             if translated is None:
                 raise
@@ -359,6 +467,10 @@ def _error(exc: Exception, path: Path) -> MlpilotError | None:
         return ValidationError(f"the event store refused a value: {_first_line(exc)}")
     if isinstance(exc, (duckdb.IOException, duckdb.OutOfMemoryException)):
         return WorkspaceError(f"the event store {path} failed: {_first_line(exc)}")
+    if isinstance(exc, duckdb.TransactionException):  # a held store's concurrent writers
+        return WorkspaceError(
+            f"the event store {path} was changed meanwhile; try again ({_first_line(exc)})"
+        )
     return None
 
 

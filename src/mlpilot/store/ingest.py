@@ -17,6 +17,7 @@ from mlpilot.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 __all__ = [
     "EXPOSURES",
@@ -28,6 +29,7 @@ __all__ = [
     "Kind",
     "column_types",
     "import_rows",
+    "insert_checked",
     "quote",
 ]
 
@@ -171,8 +173,92 @@ def import_rows(
     return received, inserted
 
 
+def insert_checked(
+    con: duckdb.DuckDBPyConnection, table: str, kind: Kind, data: pa.Table
+) -> tuple[dict[int, int], list[tuple[int, int, str]]]:
+    """Insert rows checked already (the server's records, an Arrow table) into ``table``, in the
+    caller's transaction: columns are added and widened as by :func:`import_rows`, a null
+    ``id`` is derived as there, the first row of a repeated id is kept and stored ids skipped.
+
+    ``data`` has two more columns, ``_item`` (the request a row came from) and ``_index`` (its
+    place in that request), and is in (``_item``, ``_index``) order. A value whose type
+    conflicts with a stored column holding values refuses its row, not the others. Returns the
+    rows stored per item, and the refused rows as (item, index, reason).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    private = ("_item", "_index")
+    con.register("_mlpilot_checked", data)
+    described = con.execute("DESCRIBE SELECT * FROM _mlpilot_checked").fetchall()
+    incoming = [(str(row[0]), str(row[1])) for row in described if row[0] not in private]
+    columns, problems = _plan(incoming, None, kind, derive_missing=True)
+    if problems:  # the server validated the records: a problem here is mlpilot's own bug
+        raise ValidationError(f"cannot import {kind.noun}: {'; '.join(problems)}")
+    stored = {name.lower(): (name, type_) for name, type_ in column_types(con, table)}
+    keep = pa.array([True] * data.num_rows)
+    refused: list[tuple[int, int, str]] = []
+    for column in columns:
+        name, column.stored = stored.get(column.name.lower(), (column.name, None))
+        column.name = name  # the stored spelling: DuckDB names ignore case
+        if column.stored is None or column.role not in ("value", "feature"):
+            continue
+        merged = _merge(column.stored, column.target)
+        if merged is not None:
+            column.target = merged
+        elif _scalar(con, f"SELECT count({quote(name)}) FROM {quote(table)}"):
+            given = pc.is_valid(data[column.source])
+            reason = (
+                f"{column.source!r} is {column.incoming} but the stored {kind.noun} "
+                f"hold {column.stored}"
+            )
+            for at in pc.indices_nonzero(pc.and_(given, keep)).to_pylist():
+                refused.append((data["_item"][at].as_py(), data["_index"][at].as_py(), reason))
+            keep = pc.and_(keep, pc.invert(given))
+            column.target = None  # left out; its rows are refused
+        else:  # the stored column holds no values yet: it takes the incoming type
+            column.target = _role_type(column.name, column.role, column.incoming, [])
+    kept = [c for c in columns if c.target is not None]
+    created = _evolve(con, table, kept, kind, bool(stored))
+    id_column = next(c for c in kept if c.name == "id")
+    if id_column.sql is not None:  # some ids are derived: compute them once, in SQL
+        ids = con.execute(f"SELECT {id_column.expr} FROM _mlpilot_checked").fetch_arrow_table()
+        data = data.drop_columns(["id"]) if "id" in data.column_names else data
+        data = data.append_column("id", ids.column(0).cast(pa.string()))
+        id_column.sql = None
+        id_column.source = "id"
+    ids = data["id"]
+    if pc.count_distinct(ids).as_py() < data.num_rows:  # the first of a repeated id wins
+        seen: set[Any] = set()
+        first: list[bool] = []
+        for value in ids.to_pylist():
+            first.append(value not in seen)
+            seen.add(value)
+        keep = pc.and_(keep, pa.array(first))
+    if not created:
+        con.register("_mlpilot_ids", pa.table({"id": ids}))
+        known = con.execute(
+            f"SELECT s.id FROM {quote(table)} AS s WHERE s.id IN (SELECT id FROM _mlpilot_ids)"
+        ).fetch_arrow_table()
+        con.unregister("_mlpilot_ids")
+        if known.num_rows:
+            keep = pc.and_(keep, pc.invert(pc.is_in(ids, value_set=known.column(0))))
+    rows = data.filter(keep)
+    con.register("_mlpilot_checked", rows)
+    names = ", ".join(quote(c.name) for c in kept)
+    values = ", ".join(c.expr for c in kept)
+    con.execute(f"INSERT INTO {quote(table)} ({names}) SELECT {values} FROM _mlpilot_checked")
+    con.unregister("_mlpilot_checked")
+    counts = pc.value_counts(rows["_item"]).to_pylist() if rows.num_rows else []
+    return {int(c["values"]): int(c["counts"]) for c in counts}, refused
+
+
 def _plan(
-    incoming: Sequence[tuple[str, str]], column_map: Mapping[str, str] | None, kind: Kind
+    incoming: Sequence[tuple[str, str]],
+    column_map: Mapping[str, str] | None,
+    kind: Kind,
+    *,
+    derive_missing: bool = False,
 ) -> tuple[list[_Column], list[str]]:
     """The input's columns under their stored names and roles, reserved ones first; problems."""
     problems: list[str] = []
@@ -214,13 +300,17 @@ def _plan(
     if problems:
         shown = ", ".join(n for n, _ in incoming[:20]) + (", …" if len(incoming) > 20 else "")
         problems.append(f"the input's columns: {shown}")
-    if kind.id_from and "id" not in present and not problems:
+    if kind.id_from and not problems and ("id" not in present or derive_missing):
         parts = [next(c for c in columns if c.name == n) for n in kind.id_from]
         derived = " || '|' || ".join(
             f"CAST({f'epoch_us({c.expr})' if c.role == 'time' else c.expr} AS VARCHAR)"
             for c in parts
         )  # times to the microsecond, so a re-import finds the same id
-        columns.append(_Column("id", "", "VARCHAR", "text", "VARCHAR", sql=f"md5({derived})"))
+        given = next((c for c in columns if c.name == "id"), None)
+        if given is None:
+            columns.append(_Column("id", "", "VARCHAR", "text", "VARCHAR", sql=f"md5({derived})"))
+        else:  # some rows have ids, others get derived ones
+            given.sql = f"coalesce({given.expr}, md5({derived}))"
     return _in_order(columns, kind), problems
 
 
@@ -445,12 +535,12 @@ def _merge(stored: str, incoming: str | None) -> str | None:
 
 def column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     """(name, type) of ``table``'s columns in order; empty when there is no such table."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-        "AND schema_name = 'main' AND database_name = current_database() ORDER BY column_index",
+    rows = con.execute(  # ordered here: an ORDER BY costs DuckDB more than the query itself
+        "SELECT column_index, column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+        "AND schema_name = 'main' AND database_name = current_database()",
         [table],
     ).fetchall()
-    return [(str(name), str(type_)) for name, type_ in rows]
+    return [(str(name), str(type_)) for _, name, type_ in sorted(rows)]
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
