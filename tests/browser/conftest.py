@@ -1,7 +1,7 @@
 """Browser tests of the dashboard: Playwright driving Debian's Chromium (never a downloaded
 browser) against a real ``mlpilot serve`` process on the demo workspace.
 
-The demo is built once per session (``mlpilot demo``), tokens are created with
+The demo is built once for the package (``mlpilot demo``), tokens are created with
 ``mlpilot token create --json`` before the server starts (it then holds the workspace), and every
 test gets a fresh browser context that records each URL the page requests.
 """
@@ -33,10 +33,6 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 STARTUP_SECONDS = 60  # how long the server may take to answer /healthz (a wait, not a check)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real Chromium (tests/browser)")
 
 
 def _mlpilot(home: Path, *args: str) -> str:
@@ -78,7 +74,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"mlpilot serve did not answer {url}/healthz in {STARTUP_SECONDS} s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("browser") / "demo"
     _mlpilot(home, "demo", str(home))
@@ -106,7 +102,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an asyncio loop running in this thread while it
+# is open, which would make asyncio.run() fail in every later test of the session.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
