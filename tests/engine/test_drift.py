@@ -34,7 +34,14 @@ from scipy import stats
 
 from mlpilot.engine.columns import column_kinds
 from mlpilot.engine.connection import duckdb, table
-from mlpilot.engine.drift import ColumnProfile, Histogram, compare_ecdf, histograms, profile
+from mlpilot.engine.drift import (
+    ColumnProfile,
+    Histogram,
+    compare_ecdf,
+    compare_ecdfs,
+    histograms,
+    profile,
+)
 from tests.tables import Tables, shared
 
 DECILES = np.arange(1, 10) / 10
@@ -374,6 +381,24 @@ def test_compare_ecdf_on_integer_columns_and_parquet(tables, tmp_path):
     result = compare_ecdf(tables(tmp_path / "a.parquet"), tables(tmp_path / "b.parquet"), "i")
     assert result.statistic == pytest.approx(stats.ks_2samp(a, b).statistic, rel=REL)
     assert result.wasserstein == pytest.approx(stats.wasserstein_distance(a, b), rel=REL)
+
+
+def test_compare_ecdfs_gives_every_column_in_one_query(tables):
+    """Columns of different lengths of finite values, one all-NaN, one with a name that is not
+    an identifier: each equals scipy on its own finite values."""
+    rng = np.random.default_rng(12)
+    a = {"x": rng.normal(size=400), "y w": rng.exponential(size=400), "z": np.full(400, np.nan)}
+    b = {"x": rng.normal(0.3, size=300), "y w": rng.exponential(2, size=300), "z": np.ones(300)}
+    a["x"][:7] = np.inf
+    b["y w"][::5] = np.nan
+    result = compare_ecdfs(tables(pa.table(a)), tables(pa.table(b)), ["x", "y w", "z"])
+    for name in ("x", "y w"):
+        fa, fb = a[name][np.isfinite(a[name])], b[name][np.isfinite(b[name])]
+        got = result[name]
+        assert (got.n_reference, got.n_current) == (fa.size, fb.size)
+        assert math.isclose(got.statistic, ks_statistic(fa, fb), rel_tol=REL, abs_tol=1e-15)
+        assert math.isclose(got.wasserstein, stats.wasserstein_distance(fa, fb), rel_tol=REL)
+    assert (result["z"].n_reference, result["z"].n_current) == (0, 300)
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -58,6 +58,20 @@ def test_drift_jobs_do_not_grow_with_columns_or_windows(
     assert all(len(counts) == 1 for counts in jobs.values()), jobs
 
 
+def test_ks_jobs_do_not_grow_with_columns(spark: Any, spark_session: Any, tmp_path: Path) -> None:
+    counts = set()
+    for columns in (2, 8):
+        table = spark.read_parquet(_wide(tmp_path, columns, 2))
+        names = [f"f{i}" for i in range(columns)]
+        count, report = _jobs(
+            spark_session,
+            lambda t=table, n=names: drift.compare(t, t, columns=n, method="ks"),
+        )
+        assert [c.method for c in report.columns] == ["ks"] * columns
+        counts.add(count)
+    assert len(counts) == 1, counts
+
+
 def test_service_jobs_do_not_grow_with_windows(
     spark: Any, spark_session: Any, tmp_path: Path
 ) -> None:

@@ -146,8 +146,21 @@ def compare(
     else:
         profiles = {name: profiles[name] for name in kinds}
     current_bins = engine.histograms(current, profiles)
+    chosen = {name: method or _default_method(profiles[name], current_bins[name]) for name in kinds}
+    ecdfs = engine.compare_ecdfs(
+        reference,
+        current,
+        [
+            name
+            for name in kinds
+            if chosen[name] in ("ks", "wasserstein")
+            and profiles[name].kind == "numeric"
+            and profiles[name].count
+            and current_bins[name].count
+        ],
+    )
     results = [
-        _column(reference, current, profiles[name], current_bins[name], method) for name in kinds
+        _column(profiles[name], current_bins[name], chosen[name], ecdfs.get(name)) for name in kinds
     ]
     return DriftReport(_adjust(results))
 
@@ -195,17 +208,15 @@ def _default_method(column: engine.ColumnProfile, current: engine.Histogram) -> 
 
 
 def _column(
-    reference: ir.Table,
-    current: ir.Table,
     column: engine.ColumnProfile,
     histogram: engine.Histogram,
-    method: str | None,
+    chosen: str,
+    ecdf: engine.EcdfComparison | None,
 ) -> ColumnDrift:
-    chosen = method or _default_method(column, histogram)
+    """One column's result; ``ecdf`` holds both ECDFs' comparison for ks and wasserstein."""
     if chosen in ("ks", "wasserstein") and column.kind == "numeric":
-        if column.count == 0 or histogram.count == 0:
+        if ecdf is None:  # asked for none: a side without values
             return _undefined(column, histogram, chosen, "no values on one side")
-        ecdf = engine.compare_ecdf(reference, current, column.name)
         if ecdf.n_reference == 0 or ecdf.n_current == 0:
             return _undefined(column, histogram, chosen, "no finite values on one side")
         if chosen == "ks":
