@@ -117,3 +117,15 @@ def test_steps_that_cannot_tell_exactly_fall_back_to_sorting(tables, monkeypatch
     fallback = profile(tables(frame), {"x": "numeric"})
     np.testing.assert_allclose(fallback["x"].edges, expected["x"].edges, rtol=4e-16)
     assert fallback["x"].bins == expected["x"].bins
+
+
+@pytest.mark.parametrize("name", ["skewed", "integers", "zero-inflated"])
+def test_the_exact_range_collect_equals_the_arithmetic_one(name, tables, monkeypatch):
+    """Past NEAR_EXTRA neighbouring values the collect compares with the steps' exact bounds
+    instead: the same deciles."""
+    values = COLUMNS[name]
+    arithmetic = _located(values, tables)
+    monkeypatch.setattr(deciles, "NEAR_EXTRA", -1)
+    ranges = _located(values, tables)
+    assert arithmetic is not None and ranges is not None
+    assert ranges.quantiles == arithmetic.quantiles == list(np.quantile(values, DECILES))
