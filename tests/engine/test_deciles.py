@@ -127,5 +127,6 @@ def test_the_exact_range_collect_equals_the_arithmetic_one(name, tables, monkeyp
     arithmetic = _located(values, tables)
     monkeypatch.setattr(deciles, "NEAR_EXTRA", -1)
     ranges = _located(values, tables)
-    assert arithmetic is not None and ranges is not None
+    assert arithmetic is not None
+    assert ranges is not None
     assert ranges.quantiles == arithmetic.quantiles == list(np.quantile(values, DECILES))
