@@ -239,6 +239,11 @@ def test_serve_removes_its_holder_file_at_exit(tmp_path_factory: pytest.TempPath
         time.sleep(0.1)
     assert holder.find(home) == holder.Holder(f"http://127.0.0.1:{port}", process.pid)
     process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate(timeout=60)
+    try:
+        out, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # a failure, but one that leaves no process or pipe
+        process.kill()
+        process.communicate()
+        raise
     assert f"at http://127.0.0.1:{port}" in out
     assert not (home / holder.HOLDER_FILE).exists()

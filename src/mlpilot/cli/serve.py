@@ -48,9 +48,15 @@ def serve(
     app = create_app(location.home, allowed_hosts=hosts, database=database)
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning")
     server = uvicorn.Server(config)
-    # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; with these handlers that is
-    # a no-op, so the holder file is removed and the command ends normally.
-    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    # While uvicorn runs, its own handlers shut it down gracefully; it re-raises SIGINT/SIGTERM
+    # afterwards, which these handlers turn into a no-op, so the holder file is removed and the
+    # command ends normally. A signal that arrives before uvicorn has taken over (just after
+    # the holder file appears) asks the server to exit as soon as it starts.
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     holder.write(location.home, url)
     try:
         shown_where = location.home if location.is_sqlite else location.display()
@@ -62,7 +68,3 @@ def serve(
             signal.signal(sig, handler)
     if not server.started:
         raise WorkspaceError(f"the server could not start on {host}:{port} (see above)")
-
-
-def _ignore(signum: int, frame: FrameType | None) -> None:
-    """A signal handler that does nothing (uvicorn has already shut down when it runs)."""

@@ -183,6 +183,11 @@ def _with_binary_sums(
         "brier_sum": (((y - p) ** 2 + ((1 - y) - (1 - p)) ** 2) / 2).sum(),
     }
     groups = labeled.group_by(**keys).aggregate(**sums).to_pyarrow().to_pylist()
+    # A group-by returns its groups in no set order; adding their float sums in one fixed order
+    # makes the same data give the same last bit every time.
+    groups.sort(
+        key=lambda g: tuple((g[k] is None, g[k] or 0) for k in ("_cal", "_y", "_predicted"))
+    )
     bins = len(CALIBRATION_EDGES) + 1
     by_window: dict[Any, dict[str, Any]] = {}
     for row in rows:
