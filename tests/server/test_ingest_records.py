@@ -117,6 +117,25 @@ def test_numbers_and_text_in_one_field_keep_the_first_kind() -> None:
     assert batch.tables["outcomes"]["label"].to_pylist() == [1.0, 0.0]
 
 
+def test_integers_a_double_cannot_hold_are_rejected_by_name() -> None:
+    """Found by the property above: 2^53 + 1 made pyarrow raise instead of a rejection."""
+    big = 2**53 + 1
+    base = {"type": "prediction", "time": "2026-11-28", "score": 0.5}
+    batch = from_records(
+        [
+            {**base, "id": "a", "prediction": big},
+            {**base, "id": "b", "features": {"x": 1.5}},
+            {**base, "id": "c", "features": {"x": big}},
+            {**base, "id": "d", "features": {"x": 2**53}},
+        ]
+    )
+    assert [(r["id"], r["reason"]) for r in batch.rejected] == [
+        ("a", "'prediction' is an integer beyond 2^53, which a number here cannot hold"),
+        ("c", "feature 'x' is an integer beyond 2^53 among decimals"),
+    ]
+    assert batch.tables["predictions"]["x"].to_pylist() == [1.5, float(2**53)]
+
+
 def test_an_arrow_batch_checks_what_json_checks() -> None:
     table = pa.table({
         "type": ["request", "request", "request", None],

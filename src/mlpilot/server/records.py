@@ -305,6 +305,9 @@ def _parse_time(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+_EXACT_IN_DOUBLE = 2**53  # every integer up to this is a double exactly
+
+
 def _value(group: _Group, name: str, values: list[Any]) -> pa.Array:
     """A prediction or label: numbers (and booleans) as float64, or text; not both in a batch."""
     try:
@@ -314,22 +317,28 @@ def _value(group: _Group, name: str, values: list[Any]) -> pa.Array:
     if array is not None and (pa.types.is_string(array.type) or pa.types.is_null(array.type)):
         return array
     if array is not None and (_numeric(array.type) or pa.types.is_boolean(array.type)):
-        return array.cast(pa.float64())
+        try:
+            return array.cast(pa.float64())
+        except pa.ArrowInvalid:  # an integer beyond 2^53: each value checked below
+            pass
     kinds = {str: "text", int: "number", float: "number", bool: "number"}
     wanted = next((kinds[type(v)] for v in values if type(v) in kinds), "number")
     fixed: list[Any] = []
     for at, value in enumerate(values):
         kind = kinds.get(type(value))
-        if value is None or kind == wanted:
+        too_big = type(value) is int and abs(value) > _EXACT_IN_DOUBLE
+        if value is None or (kind == wanted and not too_big):
             fixed.append(value if kind != "number" else float(value))
             continue
         fixed.append(None)
-        group.reject(
-            at,
-            f"'{name}' must be numbers or text (one of them in a batch), not {_json_type(value)}"
-            if kind is None
-            else f"'{name}' is {kind} but earlier records of the batch give {wanted}",
-        )
+        if too_big and kind == wanted:
+            reason = f"'{name}' is an integer beyond 2^53, which a number here cannot hold"
+        elif kind is None:
+            found = _json_type(value)
+            reason = f"'{name}' must be numbers or text (one of them in a batch), not {found}"
+        else:
+            reason = f"'{name}' is {kind} but earlier records of the batch give {wanted}"
+        group.reject(at, reason)
     return pa.array(fixed, pa.string() if wanted == "text" else pa.float64())
 
 
@@ -357,6 +366,11 @@ def _feature(group: _Group, name: str, values: list[Any]) -> pa.Array:
         else:
             reason = f"feature {name!r} is {kind} but earlier records of the batch give {first}"
         group.reject(at, reason)
+    if any(type(v) is float for v in fixed):  # stored as doubles: integers must fit exactly
+        for at, value in enumerate(fixed):
+            if type(value) is int and abs(value) > _EXACT_IN_DOUBLE:
+                fixed[at] = None
+                group.reject(at, f"feature {name!r} is an integer beyond 2^53 among decimals")
     return pa.array(fixed)
 
 
