@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from mlpilot.domain.charter import Task
 from mlpilot.domain.metrics import CATALOGUE, CriterionKind, MetricSpec, metric_spec
@@ -73,6 +74,20 @@ class Criterion:
     def is_met(self, observed: float) -> bool:
         """Whether an observed value of the metric meets the target (NaN never does)."""
         return not math.isnan(observed) and self.op.holds(observed, self.target)
+
+    def verdict(self, observed: float | None, note: str | None = None) -> dict[str, Any]:
+        """The record a monitor gives for this criterion in one window: ``met`` is None when
+        nothing was observed (``note`` says why)."""
+        return {
+            "criterion_id": self.id,
+            "criterion": self.describe(),
+            "metric": self.metric,
+            "observed": observed,
+            "target": self.target,
+            "met": None if observed is None else self.is_met(observed),
+            "plan": self.plan,
+            "note": note,
+        }
 
     def describe(self) -> str:
         """One line such as ``recall >= 0.8 at precision >= 0.5``."""

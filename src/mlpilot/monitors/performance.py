@@ -232,17 +232,7 @@ def _verdict(
         observed = metrics.get(name)
         if name not in metrics:
             note = f"{name} is not computed for {task.value} models"
-    met = None if observed is None else criterion.is_met(observed)
-    return {
-        "criterion_id": criterion.id,
-        "criterion": criterion.describe(),
-        "metric": criterion.metric,
-        "observed": observed,
-        "target": criterion.target,
-        "met": met,
-        "plan": criterion.plan,
-        "note": note,
-    }
+    return criterion.verdict(observed, note)
 
 
 def _baseline(charter: Charter, metrics: dict[str, float | None]) -> dict[str, Any] | None:

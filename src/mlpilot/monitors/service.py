@@ -210,11 +210,7 @@ def _worst(
     """The criterion's verdict in the judged window, replaced by its most severe condition."""
     text = criterion.describe()
     verdict = next((v for v in (judged or {}).get("verdicts", []) if v["criterion"] == text), None)
-    base = verdict or {
-        "criterion_id": criterion.id, "criterion": text, "metric": criterion.metric,
-        "observed": None, "target": criterion.target, "met": None, "plan": criterion.plan,
-        "note": "no complete window",
-    }  # fmt: skip
+    base = verdict or criterion.verdict(None, "no complete window")
     mine = [a for a in alerts if a["criterion"] == text and a["criterion_id"] == criterion.id]
     if not mine:
         return base

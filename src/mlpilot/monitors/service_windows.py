@@ -115,16 +115,7 @@ def _verdict(criterion: Criterion, metrics: dict[str, Any]) -> dict[str, Any]:
         note = "no request in this window" if not metrics["count"] else "no latency recorded"
     elif criterion.metric == "throughput" and not metrics["complete"]:
         observed, note = None, "the window has not ended: its throughput is not final"
-    return {
-        "criterion_id": criterion.id,
-        "criterion": criterion.describe(),
-        "metric": criterion.metric,
-        "observed": observed,
-        "target": criterion.target,
-        "met": None if observed is None else criterion.is_met(observed),
-        "plan": criterion.plan,
-        "note": note,
-    }
+    return criterion.verdict(observed, note)
 
 
 def warning(

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from mlpilot.report import svg
-from mlpilot.report.markdown import curve_text, day, num, pct
+from mlpilot.report.markdown import FEASIBILITY_COLUMNS, curve_text, day, num, pct
 
 __all__ = ["to_html"]
 
@@ -120,17 +120,7 @@ def _feasibility(f: dict[str, Any]) -> str:
         if any(c["estimate"] is not None for c in f["criteria"])
         else ""
     )
-    return chart + _table(
-        [
-            "criterion",
-            "evaluation",
-            "estimate [95 % CI]",
-            "P(met)",
-            "vs baseline",
-            "learning curve",
-        ],
-        rows,
-    )
+    return chart + _table(FEASIBILITY_COLUMNS, rows)
 
 
 def _monitors(health: dict[str, Any] | None, alerts: list[dict[str, Any]] | None) -> str:

@@ -7,6 +7,11 @@ from typing import Any
 
 __all__ = ["esc", "to_markdown"]
 
+# The columns of the feasibility table, in Markdown and in HTML.
+FEASIBILITY_COLUMNS = [
+    "criterion", "evaluation", "estimate [95 % CI]", "P(met)", "vs baseline", "learning curve",
+]  # fmt: skip
+
 
 def esc(text: Any) -> str:
     """User text on one line, with ``\\``, ``|``, ``<``, ``>``, ``&`` and backticks neutralised."""
@@ -112,17 +117,7 @@ def _feasibility(f: dict[str, Any]) -> list[str]:
         ])  # fmt: skip
     if not rows:
         return ["No model criteria are declared.", ""]
-    return _table(
-        [
-            "criterion",
-            "evaluation",
-            "estimate [95 % CI]",
-            "P(met)",
-            "vs baseline",
-            "learning curve",
-        ],
-        rows,
-    )
+    return _table(FEASIBILITY_COLUMNS, rows)
 
 
 def _monitors(health: dict[str, Any] | None, alerts: list[dict[str, Any]] | None) -> list[str]:
