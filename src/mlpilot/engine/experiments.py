@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 METRIC_KINDS = ("mean", "conversion", "ratio")
 MIXED = "__mixed__"  # the key of units exposed to several variants
-_UNITS = "__units__"
+UNITS = "__units__"  # the key of the units-per-variant rows
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def experiment_stats(
     )
     keyed = units.mutate(_variant=ibis.ifelse(units._mixed, ibis.literal(MIXED), units._variant))
     counted = keyed.group_by(keyed._variant.name("variant")).aggregate(
-        key=ibis.literal(_UNITS),
+        key=ibis.literal(UNITS),
         n=keyed.count().cast("float64"),
         **{k: ibis.literal(0.0) for k in ("s1", "s2", "c1", "c2", "x12", "b1", "b2", "b12")},
     )
@@ -126,7 +126,7 @@ def experiment_stats(
         elif m.cap is not None:
             parts.append(_capped(values, m))
     result = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
-    return _rows(result, variants, metrics)
+    return stats_rows(result, variants, metrics)
 
 
 def _only(condition: ir.BooleanValue, value: ir.NumericValue) -> ir.FloatingValue:
@@ -183,14 +183,14 @@ def _ratio(values: ir.Table, metric: MetricDef) -> ir.Table:
     )
 
 
-def _rows(
+def stats_rows(
     result: list[dict[str, Any]], variants: list[str], metrics: list[MetricDef]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Units without events add zeros, so only n comes from the units per variant."""
     units: dict[str, int] = {}
     sums: dict[tuple[str, str], dict[str, float]] = {}
     for row in result:
-        if row["key"] == _UNITS:
+        if row["key"] == UNITS:
             units[row["variant"]] = int(row["n"])
         else:
             sums[(row["variant"], row["key"])] = {

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import CriterionKind
-from mlpilot.engine.experiments import MetricDef, check_metric, experiment_stats, parse_metric
+from mlpilot.engine.experiments import (
+    MetricDef,
+    check_metric,
+    experiment_stats,
+    parse_metric,
+    stats_rows,
+)
+from mlpilot.engine.experiments_dense import dense_stats
 from mlpilot.errors import ValidationError
 from mlpilot.monitors.impact import analyze
 from mlpilot.stats.experiments import ArmStats
@@ -166,15 +173,31 @@ def run(
         assert exposures is not None
         assert metric_events is not None
         same_engine(exposures, metric_events)
-        rows, units = experiment_stats(
-            exposures,
-            metric_events,
-            experiment.name,
-            experiment.variants,
-            metrics,
-            pre_days=experiment.details.get("pre_days", 30.0),
-            until=until,
-        )
+        pre_days = float(experiment.details.get("pre_days", 30.0))
+        con = tables.stored("exposures", "metric_events")
+        result = None
+        if con is not None:  # the store's own tables: the array path, when keys are there
+            result = dense_stats(
+                con,
+                events.table_name(experiment.slug, "exposures"),
+                events.table_name(experiment.slug, "metric_events"),
+                experiment.name,
+                metrics,
+                pre_days=pre_days,
+                until=until,
+            )
+        if result is None:
+            rows, units = experiment_stats(
+                exposures,
+                metric_events,
+                experiment.name,
+                experiment.variants,
+                metrics,
+                pre_days=pre_days,
+                until=until,
+            )
+        else:
+            rows, units = stats_rows(result, experiment.variants, metrics)
     arms: dict[str, dict[str, ArmStats]] = {}
     for row in rows:
         fields = {k: v for k, v in row.items() if k not in ("variant", "metric")}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.errors import NotFoundError, ValidationError
+from mlpilot.store.units import UNIT_KEY, add_units, ensure_keys, units_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -49,6 +50,7 @@ class Kind:
     required: tuple[str, ...]
     always: tuple[str, ...]  # reserved text columns every table of the kind has, maybe null
     id_from: tuple[str, ...] = ()  # without an id column, the id is a hash of these columns
+    keyed: bool = False  # rows get their unit's dense key (store/units.py)
 
 
 # A prediction may carry its request's latency and status: it then counts as a request too.
@@ -80,6 +82,7 @@ EXPOSURES = Kind(
     ("unit_id", "experiment", "variant", "time"),
     (),
     ("experiment", "unit_id", "time"),
+    keyed=True,
 )
 METRIC_EVENTS = Kind(
     "metric events",
@@ -87,6 +90,7 @@ METRIC_EVENTS = Kind(
     ("unit_id", "time", "metric", "value"),
     (),
     ("unit_id", "time", "metric", "value"),
+    keyed=True,
 )
 _FIXED = {
     "text": "VARCHAR", "time": _TZ, "score": "DOUBLE", "number": "DOUBLE", "status": "VARCHAR"
@@ -160,17 +164,40 @@ def import_rows(
             "SELECT * EXCLUDE (_nth) FROM (SELECT *, row_number() OVER "
             f"(PARTITION BY c{at} ORDER BY rowid) AS _nth FROM _mlpilot_rows) WHERE _nth = 1"
         )
-    names = ", ".join(quote(c.name) for c in kept)
-    picks = ", ".join(f"n.c{i}" for i in range(len(kept)))
     anti = (
         ""
         if at is None or created
         else f" WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} AS s WHERE s.id = n.c{at})"
     )
-    inserted = _scalar(
-        con, f"INSERT INTO {quote(table)} ({names}) SELECT {picks} FROM ({rows}) AS n{anti}"
+    return received, _insert(con, table, kind, [c.name for c in kept], rows, anti)
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    kind: Kind,
+    names: list[str],
+    rows: str,
+    where: str = "",
+) -> int:
+    """Insert the rows of the query ``rows`` (columns c0, c1, … for ``names``) that pass
+    ``where`` (on ``n``); a keyed kind's rows get their units' keys. Returns the rows stored."""
+    picks = [f"n.c{i}" for i in range(len(names))]
+    columns = [quote(name) for name in names]
+    join = ""
+    if kind.keyed:
+        ensure_keys(con, table, [name for name, _ in column_types(con, table)])
+        unit = f"n.c{names.index('unit_id')}"
+        units = units_table(table)
+        add_units(con, units, f"SELECT {unit} AS unit_id FROM ({rows}) AS n{where}")
+        picks.append("k.unit_key")
+        columns.append(UNIT_KEY)
+        join = f" LEFT JOIN {quote(units)} AS k ON k.unit_id = {unit}"
+    return _scalar(
+        con,
+        f"INSERT INTO {quote(table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(picks)} FROM ({rows}) AS n{join}{where}",
     )
-    return received, inserted
 
 
 def insert_checked(
@@ -245,9 +272,8 @@ def insert_checked(
             keep = pc.and_(keep, pc.invert(pc.is_in(ids, value_set=known.column(0))))
     rows = data.filter(keep)
     con.register("_mlpilot_checked", rows)
-    names = ", ".join(quote(c.name) for c in kept)
-    values = ", ".join(c.expr for c in kept)
-    con.execute(f"INSERT INTO {quote(table)} ({names}) SELECT {values} FROM _mlpilot_checked")
+    values = ", ".join(f"{c.expr} AS c{i}" for i, c in enumerate(kept))
+    _insert(con, table, kind, [c.name for c in kept], f"SELECT {values} FROM _mlpilot_checked")
     con.unregister("_mlpilot_checked")
     counts = pc.value_counts(rows["_item"]).to_pylist() if rows.num_rows else []
     return {int(c["values"]): int(c["counts"]) for c in counts}, refused
@@ -286,6 +312,9 @@ def _plan(
             )
             continue
         seen[name.lower()] = source
+        if kind.keyed and name.lower() == UNIT_KEY:
+            problems.append(f"{UNIT_KEY!r} is the store's own column (the unit's key); rename it")
+            continue
         role = kind.roles.get(name.lower(), "feature")
         stored_name = name if role == "feature" else name.lower()
         incoming_type = types[source.lower()][1]

@@ -1,0 +1,240 @@
+"""The engine half of experiments on the event store's own tables, by array indexing.
+
+The store gives every unit a dense key (``unit_key``, :mod:`mlpilot.store.units`), so the per
+unit reductions of :func:`mlpilot.engine.experiments.experiment_stats` — the first exposure of a
+unit, the join of events to it, the per (unit, metric) sums — become indexing and ``bincount``
+on arrays of one slot per unit, with no hash table. DuckDB only scans and filters. Same
+definitions, same result rows; ``tests/engine/test_experiments_dense.py`` checks both paths
+against each other. Where keys are missing (a table stored before keys existed and not
+imported to since) it returns None and the caller takes the portable path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlpilot.engine.experiments import MIXED, UNITS, MetricDef
+from mlpilot.store.units import UNIT_KEY
+
+if TYPE_CHECKING:
+    import duckdb
+    from numpy.typing import NDArray
+
+_NEVER = np.iinfo(np.int64).max  # the first exposure of a unit never exposed
+_US = 1_000_000
+
+
+@dataclass
+class _Sums:
+    """One event metric's sums per unit, for the units with events of it in their window."""
+
+    units: NDArray[np.int64]
+    x: NDArray[Any]  # after the first exposure
+    p: NDArray[Any]  # in the pre-period (the CUPED covariate)
+    bx: NDArray[np.float64]  # 1 when any event after the first exposure
+    bp: NDArray[np.float64]  # 1 when any event in the pre-period
+
+
+def dense_stats(
+    con: duckdb.DuckDBPyConnection,
+    exposures: str,
+    events: str,
+    experiment: str,
+    metrics: list[MetricDef],
+    *,
+    pre_days: float,
+    until: datetime | None,
+) -> list[dict[str, Any]] | None:
+    """The result rows of :func:`~mlpilot.engine.experiments.experiment_stats`'s query
+    (variant, key, n, s1, s2, c1, c2, x12, b1, b2, b12) for the stored tables ``exposures``
+    and ``events``; None when a table has no unit keys."""
+    for table in (exposures, events):
+        if UNIT_KEY not in _columns(con, table):
+            return None
+    bound = "" if until is None else " AND time <= ?"
+    params: list[Any] = [experiment] + ([] if until is None else [until])
+    names = [
+        str(row[0])
+        for row in con.execute(
+            f"SELECT DISTINCT variant FROM {_q(exposures)} WHERE experiment = ?{bound} "
+            "ORDER BY variant",
+            params,
+        ).fetchall()
+    ]
+    exposed = con.execute(
+        f"SELECT {UNIT_KEY} AS k, epoch_us(time) AS t, "
+        f"CAST(list_position(?, variant) - 1 AS SMALLINT) AS v "
+        f"FROM {_q(exposures)} WHERE experiment = ?{bound}",
+        [names, *params],
+    ).fetchnumpy()
+    raws = sorted({m.source for m in metrics} | {m.denominator for m in metrics if m.denominator})
+    rows = con.execute(
+        f"SELECT {UNIT_KEY} AS k, CAST(list_position(?, metric) - 1 AS SMALLINT) AS m, "
+        f"epoch_us(time) AS t, CAST(value AS DOUBLE) AS x FROM {_q(events)} "
+        f"WHERE list_contains(?, metric){bound}",
+        [raws, raws, *([] if until is None else [until])],
+    ).fetchnumpy()
+    if any(np.ma.is_masked(fetched["k"]) for fetched in (exposed, rows)):
+        return None  # a row without a key: only a store edited by hand
+    keys = [np.asarray(exposed["k"], np.int64), np.asarray(rows["k"], np.int64)]
+    size = max((int(k.max()) + 1 for k in keys if len(k)), default=0)
+    mixed = len(names)  # the code of units exposed to several variants
+    first, variant = _first_exposures(keys[0], exposed["t"], exposed["v"], size, mixed)
+    result = [
+        {"variant": names[v] if v < mixed else MIXED, "key": UNITS, "n": float(n)}
+        for v, n in enumerate(np.bincount(variant[first != _NEVER], minlength=mixed + 1))
+        if n
+    ]
+    sums = _event_sums(
+        keys[1], rows["m"], rows["t"], rows["x"], first, variant < mixed, pre_days, len(raws)
+    )
+    labels = [*names, MIXED]
+    by_metric = dict(zip(raws, sums, strict=True))
+    for raw, s in by_metric.items():
+        result += _moments(raw, s, variant, labels)
+    for metric in metrics:
+        if metric.kind == "ratio":
+            assert metric.denominator is not None
+            result += _ratio(metric, by_metric[metric.source], by_metric[metric.denominator],
+                             variant, labels, size)  # fmt: skip
+        elif metric.cap is not None:
+            result += _capped(metric, by_metric[metric.source], variant, labels)
+    return result
+
+
+def _first_exposures(
+    keys: NDArray[np.int64], times: Any, codes: Any, size: int, mixed: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per unit key: its first exposure time (``_NEVER`` if none) and its variant's code
+    (``mixed`` when it was exposed to several, or never)."""
+    first = np.full(size, _NEVER, np.int64)
+    np.minimum.at(first, keys, times)
+    low = np.full(size, np.iinfo(np.int16).max, np.int16)
+    high = np.full(size, -1, np.int16)
+    np.minimum.at(low, keys, codes)
+    np.maximum.at(high, keys, codes)
+    return first, np.where(low == high, low, mixed).astype(np.int64)
+
+
+def _event_sums(
+    keys: NDArray[np.int64],
+    codes: Any,
+    times: Any,
+    values: Any,
+    first: NDArray[np.int64],
+    single: NDArray[np.bool_],
+    pre_days: float,
+    count: int,
+) -> list[_Sums]:
+    """Per event metric (by code), the sums per unit of a single variant over the events from
+    ``pre_days`` before its first exposure on."""
+    start = first[keys]
+    keep = (start != _NEVER) & single[keys]
+    keep &= times >= start - round(pre_days * 86_400) * _US
+    order = np.flatnonzero(keep)
+    order = order[np.argsort(codes[order], kind="stable")]
+    bounds = np.searchsorted(codes[order], np.arange(count + 1))
+    mark = np.zeros(len(first), np.bool_)
+    slot = np.zeros(len(first), np.int64)
+    out = []
+    for code in range(count):
+        picked = order[bounds[code] : bounds[code + 1]]
+        unit = keys[picked]
+        mark[unit] = True
+        units = np.flatnonzero(mark)
+        mark[units] = False
+        slot[units] = np.arange(len(units))
+        at = slot[unit]
+        post = times[picked] >= start[picked]
+        value = values[picked]
+        n = len(units)
+        x = np.bincount(at, np.where(post, value, 0.0), n)
+        p = np.bincount(at, np.where(post, 0.0, value), n)
+        bx = (np.bincount(at[post], minlength=n) > 0).astype(np.float64)
+        bp = (np.bincount(at[~post], minlength=n) > 0).astype(np.float64)
+        out.append(_Sums(units, x, p, bx, bp))
+    return out
+
+
+def _moments(
+    key: str, s: _Sums, variant: NDArray[np.int64], labels: list[str]
+) -> list[dict[str, Any]]:
+    """Per variant: n, Σx, Σx², Σp, Σp², Σx·p and the same of the 0/1 indicators."""
+    group = variant[s.units]
+    columns = {
+        "n": np.ones(len(group)),
+        "s1": s.x, "s2": s.x * s.x, "c1": s.p, "c2": s.p * s.p, "x12": s.x * s.p,
+        "b1": s.bx, "b2": s.bp, "b12": s.bx * s.bp,
+    }  # fmt: skip
+    return _grouped(key, group, columns, labels)
+
+
+def _ratio(
+    metric: MetricDef,
+    num: _Sums,
+    den: _Sums,
+    variant: NDArray[np.int64],
+    labels: list[str],
+    size: int,
+) -> list[dict[str, Any]]:
+    """Per variant, the moments of the units' (numerator, denominator) sums after exposure,
+    over the units with events of either."""
+    mark = np.zeros(size, np.bool_)
+    mark[num.units] = True
+    mark[den.units] = True
+    units = np.flatnonzero(mark)
+    slot = np.zeros(size, np.int64)
+    slot[units] = np.arange(len(units))
+    a = np.zeros(len(units))
+    b = np.zeros(len(units))
+    a[slot[num.units]] = num.x
+    b[slot[den.units]] = den.x
+    zero = np.zeros(len(units))
+    columns = {
+        "n": np.ones(len(units)), "s1": a, "s2": a * a, "c1": b, "c2": b * b, "x12": a * b,
+        "b1": zero, "b2": zero, "b12": zero,
+    }  # fmt: skip
+    return _grouped(f"ratio:{metric.name}", variant[units], columns, labels)
+
+
+def _capped(
+    metric: MetricDef, s: _Sums, variant: NDArray[np.int64], labels: list[str]
+) -> list[dict[str, Any]]:
+    """The moments with each unit's values capped at the ``cap`` percentile of the values after
+    exposure of the units that have any (DuckDB's ``quantile_cont``: NaN sorts last)."""
+    assert metric.cap is not None
+    ranked = np.sort(s.x[s.bx > 0])
+    if len(ranked):
+        at = metric.cap * (len(ranked) - 1)
+        low = int(np.floor(at))
+        high = min(low + 1, len(ranked) - 1)
+        limit = ranked[low] + (at - low) * (ranked[high] - ranked[low])
+        # fmin: a NaN limit caps nothing and a NaN value becomes the limit, as DuckDB's least().
+        s = _Sums(s.units, np.fmin(s.x, limit), np.fmin(s.p, limit), s.bx, s.bp)
+    return _moments(f"cap:{metric.name}", s, variant, labels)
+
+
+def _grouped(
+    key: str, group: NDArray[np.int64], columns: dict[str, Any], labels: list[str]
+) -> list[dict[str, Any]]:
+    sums = {name: np.bincount(group, values, len(labels)) for name, values in columns.items()}
+    present = np.bincount(group, minlength=len(labels))
+    return [
+        {"variant": label, "key": key, **{name: float(v[i]) for name, v in sums.items()}}
+        for i, label in enumerate(labels)
+        if present[i]
+    ]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    from mlpilot.store.ingest import column_types
+
+    return {name for name, _ in column_types(con, table)}
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
