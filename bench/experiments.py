@@ -62,6 +62,69 @@ def generate(path: Path, units: int) -> None:
     print(f"generated {units:,} units, {n[0]:,} events in {time.perf_counter() - start:.1f} s")
 
 
+def keyed(path: Path) -> None:
+    """Give the tables the store's dense unit keys, as an import does (``store/units.py``): the
+    same code that keys a store written before keys existed. Timed, since imports pay it."""
+    import duckdb
+
+    from mlpilot.store.ingest import column_types
+    from mlpilot.store.units import UNIT_KEY, ensure_keys
+
+    con = duckdb.connect(str(path))
+    for table in ("exposures__bench", "metric_events__bench"):
+        columns = [name for name, _ in column_types(con, table)]
+        if UNIT_KEY not in columns:
+            start = time.perf_counter()
+            con.begin()
+            ensure_keys(con, table, columns)
+            con.commit()
+            print(f"unit keys for {table}: {time.perf_counter() - start:.1f} s (once)")
+    con.close()
+
+
+# The query a team would write by hand in DuckDB for the same statistics (CUPED columns
+# included): first exposure per unit, join, per (unit, metric) sums, moments per variant.
+HAND_SQL = """
+WITH u AS (SELECT unit_id, min(time) AS f, arg_min(variant, time) AS v,
+                  min(variant) != max(variant) AS mixed
+           FROM exposures__bench WHERE experiment = 'bench' GROUP BY unit_id),
+pu AS (SELECT e.unit_id, e.metric, any_value(u.v) AS v,
+              sum(CASE WHEN e.time >= u.f THEN e.value ELSE 0 END) AS x,
+              sum(CASE WHEN e.time < u.f THEN e.value ELSE 0 END) AS p
+       FROM metric_events__bench e JOIN u ON e.unit_id = u.unit_id
+       WHERE NOT u.mixed AND e.time >= u.f - INTERVAL 30 DAY GROUP BY e.unit_id, e.metric)
+SELECT v, metric, count(*), sum(x), sum(x * x), sum(p), sum(p * p), sum(x * p)
+FROM pu GROUP BY v, metric
+"""
+
+
+def timed_alternatives(path: Path, runs: int) -> dict[str, list[float]]:
+    """The portable (Ibis) engine half and the hand-written DuckDB query, same data."""
+    import duckdb
+
+    from mlpilot.engine.experiments import MetricDef, experiment_stats
+    from mlpilot.store.events import EventStore
+
+    times: dict[str, list[float]] = {"portable": [], "duckdb": []}
+    for _ in range(runs):
+        start = time.perf_counter()
+        con = EventStore(path).connect()
+        experiment_stats(
+            con.table("exposures__bench"),
+            con.table("metric_events__bench"),
+            "bench",
+            ["control", "treatment"],
+            [MetricDef(m) for m in METRICS],
+        )
+        con.disconnect()
+        times["portable"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        with duckdb.connect(str(path), read_only=True) as raw:
+            raw.execute(HAND_SQL).fetchall()
+        times["duckdb"].append(time.perf_counter() - start)
+    return times
+
+
 def timed_pipeline(path: Path, units: int, runs: int, cuped: bool) -> tuple[list[float], dict]:
     from mlpilot.monitors.experiment_runs import run
     from mlpilot.store.events import EventStore
@@ -126,12 +189,27 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # a fresh process
     args = parser.parse_args()
     data = BENCH / "data"
     data.mkdir(exist_ok=True)
     path = data / f"experiments-{args.units}.duckdb"
     if not path.exists():
         generate(path, args.units)
+    keyed(path)
+    if args.once:  # one analysis in this new process: what a CLI call pays, imports included
+        timed_pipeline(path, args.units, 1, False)
+        return
+    fresh = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        command = [sys.executable, __file__, "--units", str(args.units), "--once"]
+        subprocess.run(command, check=True)
+        fresh.append(time.perf_counter() - start)
+    print(
+        f"raw events → verdict in a fresh process (interpreter and imports included): runs "
+        f"{', '.join(f'{t:.2f}' for t in fresh)} s; median {statistics.median(fresh):.2f} s"
+    )
     for cuped in (False, True):
         times, report = timed_pipeline(path, args.units, args.runs, cuped)
         label = "with CUPED" if cuped else "plain"
@@ -139,6 +217,12 @@ def main() -> None:
             f"raw events → verdict, {args.units:,} units × {len(METRICS)} metrics ({label}): "
             f"runs {', '.join(f'{t:.2f}' for t in times)} s; median "
             f"{statistics.median(times):.2f} s; verdict {report['verdict']}"
+        )
+    others = timed_alternatives(path, args.runs)
+    for name, label in (("portable", "mlpilot's portable (Ibis) path"), ("duckdb", "hand SQL")):
+        print(
+            f"engine half only, {label}: runs {', '.join(f'{t:.2f}' for t in others[name])} s; "
+            f"median {statistics.median(others[name]):.2f} s"
         )
     # The stats half on the statistics the engine just produced (one pair per metric).
     from mlpilot.engine.experiments import MetricDef, experiment_stats

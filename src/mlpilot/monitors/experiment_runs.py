@@ -159,45 +159,11 @@ def run(
 ) -> dict[str, Any]:
     """Reduce the stored exposures and metric events of ``experiment`` and analyse them."""
     metrics = [MetricDef(**m) for m in experiment.metrics]
-    from mlpilot.monitors.tables import event_tables, same_engine
-
-    with event_tables(events, experiment.slug) as tables:
-        found = {k: tables.get(k) for k in ("exposures", "metric_events")}
-        for kind, table in found.items():
-            if table is None:
-                raise ValidationError(
-                    f"no {kind.replace('_', ' ')} logged for {experiment.slug}; "
-                    f"use 'mlpilot log {kind.replace('_', '-')} {experiment.slug} FILE'"
-                )
-        exposures, metric_events = found["exposures"], found["metric_events"]
-        assert exposures is not None
-        assert metric_events is not None
-        same_engine(exposures, metric_events)
-        pre_days = float(experiment.details.get("pre_days", 30.0))
-        con = tables.stored("exposures", "metric_events")
-        result = None
-        if con is not None:  # the store's own tables: the array path, when keys are there
-            result = dense_stats(
-                con,
-                events.table_name(experiment.slug, "exposures"),
-                events.table_name(experiment.slug, "metric_events"),
-                experiment.name,
-                metrics,
-                pre_days=pre_days,
-                until=until,
-            )
-        if result is None:
-            rows, units = experiment_stats(
-                exposures,
-                metric_events,
-                experiment.name,
-                experiment.variants,
-                metrics,
-                pre_days=pre_days,
-                until=until,
-            )
-        else:
-            rows, units = stats_rows(result, experiment.variants, metrics)
+    pre_days = float(experiment.details.get("pre_days", 30.0))
+    stats = _stored_stats(events, experiment, metrics, pre_days, until)
+    if stats is None:
+        stats = _portable_stats(events, experiment, metrics, pre_days, until)
+    rows, units = stats
     arms: dict[str, dict[str, ArmStats]] = {}
     for row in rows:
         fields = {k: v for k, v in row.items() if k not in ("variant", "metric")}
@@ -219,3 +185,65 @@ def run(
     report["criteria"] = experiment.criteria
     report["metrics"] = [asdict(m) for m in metrics]
     return report
+
+
+def _stored_stats(
+    events: EventStore,
+    experiment: ExperimentRecord,
+    metrics: list[MetricDef],
+    pre_days: float,
+    until: datetime | None,
+) -> tuple[list[dict[str, Any]], dict[str, int]] | None:
+    """The statistics by the array path, when the store holds both kinds of events with unit
+    keys (no source elsewhere); else None."""
+    from mlpilot.store.sources import SourceStore
+
+    sources = SourceStore(events.path.parent)
+    if not events.path.exists() or any(
+        sources.get(experiment.slug, kind) for kind in ("exposures", "metric_events")
+    ):
+        return None
+    with events.reading() as con:
+        result = dense_stats(
+            con,
+            events.table_name(experiment.slug, "exposures"),
+            events.table_name(experiment.slug, "metric_events"),
+            experiment.name,
+            metrics,
+            pre_days=pre_days,
+            until=until,
+        )
+    return None if result is None else stats_rows(result, experiment.variants, metrics)
+
+
+def _portable_stats(
+    events: EventStore,
+    experiment: ExperimentRecord,
+    metrics: list[MetricDef],
+    pre_days: float,
+    until: datetime | None,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The statistics by one Ibis query wherever the events live."""
+    from mlpilot.monitors.tables import event_tables, same_engine
+
+    with event_tables(events, experiment.slug) as tables:
+        found = {k: tables.get(k) for k in ("exposures", "metric_events")}
+        for kind, table in found.items():
+            if table is None:
+                raise ValidationError(
+                    f"no {kind.replace('_', ' ')} logged for {experiment.slug}; "
+                    f"use 'mlpilot log {kind.replace('_', '-')} {experiment.slug} FILE'"
+                )
+        exposures, metric_events = found["exposures"], found["metric_events"]
+        assert exposures is not None
+        assert metric_events is not None
+        same_engine(exposures, metric_events)
+        return experiment_stats(
+            exposures,
+            metric_events,
+            experiment.name,
+            experiment.variants,
+            metrics,
+            pre_days=pre_days,
+            until=until,
+        )

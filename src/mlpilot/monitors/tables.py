@@ -67,13 +67,6 @@ class EventTables:
             self.events.table_name(self.slug, kind) in self._stored
         )
 
-    def stored(self, *kinds: str) -> Any:
-        """The event store's DuckDB connection when it holds the events of every one of
-        ``kinds`` (none comes from a source), for the paths specific to the store; else None."""
-        if any(self.source(kind) is not None for kind in kinds):
-            return None
-        return self._event_store().con if all(self.has(kind) for kind in kinds) else None
-
     def _connection(self, engine: str) -> Any:
         if engine not in self._connections:
             from mlpilot.engine import external

@@ -234,6 +234,13 @@ class EventStore:
         with self._session(write=False) as con:
             return [c for c in _columns(con, table) if c not in PREDICTION_COLUMNS]
 
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only DuckDB connection (a cursor while held) for the block, for SQL on the
+        store's tables without Ibis. The store must exist."""
+        with self._session(write=False) as con:
+            yield con
+
     def connect(self, read_only: bool = True) -> DuckDBBackend:
         """An Ibis connection to the store, for building expressions on its tables.
 
