@@ -82,6 +82,49 @@ def keyed(path: Path) -> None:
     con.close()
 
 
+def timed_keying(path: Path, runs: int) -> dict[str, list[float]]:
+    """What unit keys cost an import into the 10M-unit store (a copy): metric events in
+    batches of 1,000 (a server commit) and 100,000 rows (a file), half of them from new units;
+    and, for the same batches, the key lookup alone (``add_units``), rolled back."""
+    import shutil
+
+    import duckdb
+    import pyarrow as pa
+
+    from mlpilot.store.events import EventStore
+    from mlpilot.store.units import add_units
+
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        copy = Path(tmp) / "events.duckdb"
+        shutil.copy(path, copy)
+        store = EventStore(copy)
+        for size in (1_000, 100_000):
+            for run in range(runs):
+                units = [f"u{i * 7919 % 10_000_000}" for i in range(size // 2)]
+                units += [f"new-{size}-{run}-{i}" for i in range(size - size // 2)]
+                batch = pa.table(
+                    {
+                        "unit_id": units,
+                        "time": pa.array([datetime(2026, 3, 20, tzinfo=UTC)] * size),
+                        "metric": ["m0"] * size,
+                        "value": [float(i % 7) for i in range(size)],
+                        "id": [f"k-{size}-{run}-{i}" for i in range(size)],
+                    }
+                )
+                with duckdb.connect(str(copy)) as con:
+                    con.register("batch", batch)
+                    con.begin()
+                    start = time.perf_counter()
+                    add_units(con, "units__bench", "SELECT unit_id FROM batch")
+                    times.setdefault(f"lookup {size:,}", []).append(time.perf_counter() - start)
+                    con.rollback()
+                start = time.perf_counter()
+                store.import_events("bench", "metric_events", batch)
+                times.setdefault(f"import {size:,}", []).append(time.perf_counter() - start)
+    return times
+
+
 # The query a team would write by hand in DuckDB for the same statistics (CUPED columns
 # included): first exposure per unit, join, per (unit, metric) sums, moments per variant.
 HAND_SQL = """
@@ -217,6 +260,11 @@ def main() -> None:
             f"raw events → verdict, {args.units:,} units × {len(METRICS)} metrics ({label}): "
             f"runs {', '.join(f'{t:.2f}' for t in times)} s; median "
             f"{statistics.median(times):.2f} s; verdict {report['verdict']}"
+        )
+    for name, runs in timed_keying(path, args.runs).items():
+        print(
+            f"{name} rows into the 10M-unit store: runs {', '.join(f'{t:.3f}' for t in runs)} s;"
+            f" median {statistics.median(runs):.3f} s"
         )
     others = timed_alternatives(path, args.runs)
     for name, label in (("portable", "mlpilot's portable (Ibis) path"), ("duckdb", "hand SQL")):

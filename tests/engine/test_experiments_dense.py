@@ -170,3 +170,15 @@ def test_random_stores_agree(tmp_path_factory, seed, units, events, pre_days):
     exposures = exposures.head(units + 5)  # some units never exposed, some twice
     store = stored(tmp_path_factory.mktemp("store"), exposures, rows)
     assert_same(*both(store, METRICS, pre_days=pre_days))
+
+
+def test_events_keyed_after_the_units_were_read(tmp_path):
+    """The events come on a second cursor: an import committing in between may key units
+    beyond the largest key read on the first. Those units were never exposed in its view."""
+    exposures, events = frames(4)
+    store = stored(tmp_path, exposures, events.assign(unit_id="late"))  # keys beyond exposures'
+    with duckdb.connect(str(store.path)) as con:  # as the first cursor saw the units table
+        con.execute("DELETE FROM units__shop WHERE unit_id = 'late'")
+    dense, portable = both(store, METRICS)
+    assert_same(dense, portable)
+    assert all(r["sum"] == 0 for r in dense[0])

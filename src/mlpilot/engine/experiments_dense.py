@@ -126,6 +126,11 @@ def _stats(
     if np.ma.is_masked(rows["k"]):
         return None
     keys = np.asarray(rows["k"], np.int64)
+    extra = int(np.max(keys, initial=-1)) + 1 - size
+    if extra > 0:  # units keyed by an import that committed between the two cursors' reads
+        first = np.concatenate([first, np.full(extra, _NEVER)])
+        variant = np.concatenate([variant, np.full(extra, mixed)])
+        size += extra
     result = [
         {"variant": names[v] if v < mixed else MIXED, "key": UNITS, "n": float(n)}
         for v, n in enumerate(np.bincount(variant[first != _NEVER], minlength=mixed + 1))
