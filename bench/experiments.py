@@ -85,14 +85,14 @@ def keyed(path: Path) -> None:
 def timed_keying(path: Path, runs: int) -> dict[str, list[float]]:
     """What unit keys cost an import into the 10M-unit store (a copy): metric events in
     batches of 1,000 (a server commit) and 100,000 rows (a file), half of them from new units;
-    and, for the same batches, the key lookup alone (``add_units``), rolled back."""
+    and, for the same batches, the keying alone (``key_batch``), rolled back."""
     import shutil
 
     import duckdb
     import pyarrow as pa
 
     from mlpilot.store.events import EventStore
-    from mlpilot.store.units import add_units
+    from mlpilot.store.units import key_batch
 
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
@@ -116,8 +116,8 @@ def timed_keying(path: Path, runs: int) -> dict[str, list[float]]:
                     con.register("batch", batch)
                     con.begin()
                     start = time.perf_counter()
-                    add_units(con, "units__bench", "SELECT unit_id FROM batch")
-                    times.setdefault(f"lookup {size:,}", []).append(time.perf_counter() - start)
+                    key_batch(con, "units__bench", "SELECT unit_id FROM batch")
+                    times.setdefault(f"keying {size:,}", []).append(time.perf_counter() - start)
                     con.rollback()
                 start = time.perf_counter()
                 store.import_events("bench", "metric_events", batch)

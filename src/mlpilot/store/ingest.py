@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.errors import NotFoundError, ValidationError
-from mlpilot.store.units import UNIT_KEY, add_units, ensure_keys, units_table
+from mlpilot.store.units import BATCH_KEYS, UNIT_KEY, ensure_keys, key_batch, units_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -188,16 +188,19 @@ def _insert(
     if kind.keyed:
         ensure_keys(con, table, [name for name, _ in column_types(con, table)])
         unit = f"n.c{names.index('unit_id')}"
-        units = units_table(table)
-        add_units(con, units, f"SELECT {unit} AS unit_id FROM ({rows}) AS n{where}")
+        # Rows stored already have keys: every unit of the input, whatever ``where`` keeps.
+        keys = key_batch(con, units_table(table), f"SELECT {unit} AS unit_id FROM ({rows}) AS n")
         picks.append("k.unit_key")
         columns.append(UNIT_KEY)
-        join = f" LEFT JOIN {quote(units)} AS k ON k.unit_id = {unit}"
-    return _scalar(
+        join = f" LEFT JOIN {keys} AS k ON k.unit_id = {unit}"
+    inserted = _scalar(
         con,
         f"INSERT INTO {quote(table)} ({', '.join(columns)}) "
         f"SELECT {', '.join(picks)} FROM ({rows}) AS n{join}{where}",
     )
+    if kind.keyed:
+        con.execute(f"DROP TABLE {BATCH_KEYS}")
+    return inserted
 
 
 def insert_checked(

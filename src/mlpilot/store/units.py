@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import duckdb
 
 UNIT_KEY = "unit_key"
+BATCH_KEYS = "_mlpilot_batch_keys"  # the keys of one import's units (a temporary table)
 
 
 def units_table(table: str) -> str:
@@ -48,6 +49,26 @@ def add_units(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> None:
         f"n.unit_id FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT NULL) AS n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {_quote(units)} AS u WHERE u.unit_id = n.unit_id)"
     )
+
+
+def key_batch(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> str:
+    """Keys for the unit ids of the query ``ids`` (column ``unit_id``), the new ones added to
+    ``units``; returns a temporary table (``unit_id``, ``unit_key``) of the batch's keys. The
+    units table is scanned once; the import then joins the small table, not the units."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {BATCH_KEYS} AS SELECT unit_id, unit_key FROM "
+        f"{_quote(units)} WHERE unit_id IN (SELECT unit_id FROM ({ids}))"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _mlpilot_new_units AS SELECT "
+        f"(SELECT coalesce(max(unit_key), -1) FROM {_quote(units)}) + row_number() OVER () "
+        f"AS unit_key, unit_id FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT "
+        f"NULL AND unit_id NOT IN (SELECT unit_id FROM {BATCH_KEYS}))"
+    )
+    con.execute(f"INSERT INTO {_quote(units)} SELECT unit_key, unit_id FROM _mlpilot_new_units")
+    con.execute(f"INSERT INTO {BATCH_KEYS} SELECT unit_id, unit_key FROM _mlpilot_new_units")
+    con.execute("DROP TABLE _mlpilot_new_units")
+    return BATCH_KEYS
 
 
 def _quote(identifier: str) -> str:
