@@ -263,7 +263,7 @@ def main() -> None:
         )
     for name, runs in timed_keying(path, args.runs).items():
         print(
-            f"{name} rows into the 10M-unit store: runs {', '.join(f'{t:.3f}' for t in runs)} s;"
+            f"{name} rows into the store: runs {', '.join(f'{t:.3f}' for t in runs)} s;"
             f" median {statistics.median(runs):.3f} s"
         )
     others = timed_alternatives(path, args.runs)

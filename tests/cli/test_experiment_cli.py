@@ -214,6 +214,11 @@ def test_create_log_analyze_end_to_end(cli: Cli, tmp_path: Path):
     assert_one_line_error(
         cli("experiment", "create", "churn", "offers", "--variants", "a,b"), "already"
     )
+    for days in ("-1", "inf", "nan", "40000"):
+        assert_one_line_error(
+            cli("experiment", "create", "churn", "y", "--variants", "a,b", "--pre-days", days),
+            "--pre-days",
+        )
 
 
 def test_plan_matches_statsmodels(cli: Cli):

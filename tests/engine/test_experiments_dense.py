@@ -182,3 +182,33 @@ def test_events_keyed_after_the_units_were_read(tmp_path):
     dense, portable = both(store, METRICS)
     assert_same(dense, portable)
     assert all(r["sum"] == 0 for r in dense[0])
+
+
+def test_names_with_quotes_and_a_naive_until(tmp_path):
+    """Names reach the SQL as literals: quotes, unicode and SQL-looking text stay data."""
+    exposures, events = frames(6)
+    odd = {"control": "o'brien", "b": "ü 🙂", "c": "x'); DROP TABLE units__shop; --"}
+    exposures = exposures.assign(
+        variant=exposures.variant.map(lambda v: odd.get(v, v)),
+        experiment=exposures.experiment.replace({"exp": "it's"}),
+    )
+    events = events.assign(metric=events.metric.replace({"revenue": "rev'enue"}))
+    store = stored(tmp_path, exposures, events)
+    metrics = [MetricDef("r", numerator="rev'enue"), MetricDef("orders")]
+    until = (T0 + timedelta(hours=40)).replace(tzinfo=None)  # naive: UTC
+    backend = store.connect()
+    try:
+        names = [store.table_name("shop", k) for k in ("exposures", "metric_events")]
+        result = dense_stats(backend.con, *names, "it's", metrics, pre_days=30, until=until)
+        assert result is not None
+        variants = list(odd.values())
+        dense = stats_rows(result, variants, metrics)
+        portable = experiment_stats(
+            *(backend.table(n) for n in names), "it's", variants, metrics, pre_days=30,
+            until=until.replace(tzinfo=T0.tzinfo),
+        )  # fmt: skip
+    finally:
+        backend.disconnect()
+    assert_same(dense, portable)
+    assert set(dense[1]) >= set(odd.values())
+    assert any(r["sum"] > 0 for r in dense[0] if r["metric"] == "r")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,33 +88,33 @@ def _stats(
     pre_days: float,
     until: datetime | None,
 ) -> list[dict[str, Any]] | None:
-    bound = "" if until is None else " AND time <= ?"
-    params: list[Any] = [experiment] + ([] if until is None else [until])
+    # Values are written into the SQL as literals: binding parameters makes DuckDB's client
+    # import pandas (0.3 s of a 4 s command line run).
+    mine = f"experiment = {_text(experiment)}" + ("" if until is None else f" AND {_until(until)}")
     names = [
         str(row[0])
         for row in con.execute(
-            f"SELECT DISTINCT variant FROM {_q(exposures)} WHERE experiment = ?{bound} "
-            "ORDER BY variant",
-            params,
+            f"SELECT DISTINCT variant FROM {_q(exposures)} WHERE {mine} ORDER BY variant"
         ).fetchall()
     ]
     raws = sorted({m.source for m in metrics} | {m.denominator for m in metrics if m.denominator})
+    kept = f"list_contains({_texts(raws)}, metric)" + (
+        "" if until is None else f" AND {_until(until)}"
+    )
     # The events come in on a second cursor meanwhile: DuckDB converts one result at a time
     # per connection, and the first exposures need only the exposures.
     with ThreadPoolExecutor(1) as pool, closing(con.cursor()) as other:
         pending = pool.submit(
             lambda: other.execute(
-                f"SELECT {UNIT_KEY} AS k, CAST(list_position(?, metric) - 1 AS SMALLINT) AS m, "
-                f"epoch_us(time) AS t, CAST(value AS DOUBLE) AS x FROM {_q(events)} "
-                f"WHERE list_contains(?, metric){bound}",
-                [raws, raws, *params[1:]],
+                f"SELECT {UNIT_KEY} AS k, "
+                f"CAST(list_position({_texts(raws)}, metric) - 1 AS SMALLINT) AS m, "
+                f"epoch_us(time) AS t, CAST(value AS DOUBLE) AS x FROM {_q(events)} WHERE {kept}"
             ).fetchnumpy()
         )
         exposed = con.execute(
             f"SELECT {UNIT_KEY} AS k, epoch_us(time) AS t, "
-            f"CAST(list_position(?, variant) - 1 AS SMALLINT) AS v "
-            f"FROM {_q(exposures)} WHERE experiment = ?{bound}",
-            [names, *params],
+            f"CAST(list_position({_texts(names)}, variant) - 1 AS SMALLINT) AS v "
+            f"FROM {_q(exposures)} WHERE {mine}"
         ).fetchnumpy()
         if np.ma.is_masked(exposed["k"]):
             return None  # a row without a key: only a store edited by hand
@@ -136,9 +136,8 @@ def _stats(
         for v, n in enumerate(np.bincount(variant[first != _NEVER], minlength=mixed + 1))
         if n
     ]
-    sums = _event_sums(
-        keys, rows["m"], rows["t"], rows["x"], first, variant < mixed, pre_days, len(raws)
-    )
+    counted = np.where(variant < mixed, first, _NEVER)  # a single variant: events count
+    sums = _event_sums(keys, rows["m"], rows["t"], rows["x"], counted, pre_days, len(raws))
     labels = [*names, MIXED]
     by_metric = dict(zip(raws, sums, strict=True))
     binary = {m.source for m in metrics if m.kind == "conversion"}
@@ -174,18 +173,15 @@ def _event_sums(
     times: Any,
     values: Any,
     first: NDArray[np.int64],
-    single: NDArray[np.bool_],
     pre_days: float,
     count: int,
 ) -> list[_Sums]:
-    """Per event metric (by code), the sums per unit of a single variant over the events from
-    ``pre_days`` before its first exposure on."""
+    """Per event metric (by code), the sums per unit over the events from ``pre_days`` before
+    its first exposure on; ``first`` is _NEVER for the units that do not count."""
     start = first[keys]
     post = times >= start
     start -= round(pre_days * 86_400) * _US  # in place: the start of the pre-period
-    # Units never exposed are not single, so their start (_NEVER) is never compared alone.
-    keep = times >= start
-    keep &= single[keys]
+    keep = times >= start  # never for _NEVER: no time is within years of it
     # A stable counting sort by metric (the dropped rows last): each metric's rows in order.
     grouped = codes.astype(np.uint8 if count < 255 else np.uint16)
     grouped[~keep] = count
@@ -298,6 +294,21 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     except duckdb.CatalogException:
         return set()
     return {str(column[0]) for column in cursor.description or ()}
+
+
+def _text(value: str) -> str:
+    """A SQL string literal (standard SQL: only the quote is escaped, by doubling it)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _texts(values: list[str]) -> str:
+    return "[" + ", ".join(map(_text, values)) + "]::VARCHAR[]"
+
+
+def _until(until: datetime) -> str:
+    """``time <= until``; a time without a zone is UTC, as everywhere in the store."""
+    zoned = until if until.tzinfo is not None else until.replace(tzinfo=UTC)
+    return f"time <= TIMESTAMPTZ {_text(zoned.isoformat())}"
 
 
 def _q(identifier: str) -> str:

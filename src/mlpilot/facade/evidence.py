@@ -43,8 +43,8 @@ class EvidenceMethods(MonitoringMethods):
         from mlpilot.store.experiments import ExperimentStore
 
         name = require_text(name, "experiment name", max_length=64)
-        if not pre_days >= 0:
-            raise ValidationError(f"--pre-days must be a number of days >= 0, got {pre_days}")
+        if not 0 <= pre_days <= 36_500:  # NaN and infinity fail too
+            raise ValidationError(f"--pre-days must be days in [0, 36500], got {pre_days}")
         shares = runs.check_design(list(variants), None if split is None else list(split))
         criteria = runs.snapshot(self.criteria())
         defs = runs.definitions([parse_metric(m) for m in metrics], criteria)
