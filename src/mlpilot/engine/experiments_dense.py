@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 _NEVER = np.iinfo(np.int64).max  # the first exposure of a unit never exposed
 _US = 1_000_000
+_WORKERS = 2  # threads for the per-metric work (numpy releases the GIL in it)
 
 
 @dataclass
@@ -141,8 +142,11 @@ def _stats(
     labels = [*names, MIXED]
     by_metric = dict(zip(raws, sums, strict=True))
     binary = {m.source for m in metrics if m.kind == "conversion"}
-    for raw, s in by_metric.items():
-        result += _moments(raw, s, variant, labels, raw in binary)
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        for moments in pool.map(
+            lambda raw: _moments(raw, by_metric[raw], variant, labels, raw in binary), raws
+        ):
+            result += moments
     for metric in metrics:
         if metric.kind == "ratio":
             assert metric.denominator is not None
@@ -187,21 +191,28 @@ def _event_sums(
     grouped[~keep] = count
     order = np.argsort(grouped, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(grouped, minlength=count + 1))])
-    mark = np.zeros(len(first), np.bool_)
-    slot = np.zeros(len(first), np.int64)
-    out = []
-    for code in range(count):
-        picked = order[bounds[code] : bounds[code + 1]]
-        unit = keys[picked]
-        mark[unit] = True
-        units = np.flatnonzero(mark)
-        mark[units] = False
-        slot[units] = np.arange(len(units))
-        at = 2 * slot[unit] + post[picked]  # one bin per unit and side: pre 2i, post 2i + 1
-        sums = np.bincount(at, values[picked], 2 * len(units))
-        seen = np.bincount(at, minlength=2 * len(units)) > 0
-        out.append(_Sums(units, sums[1::2], sums[::2], seen[1::2] * 1.0, seen[::2] * 1.0))
-    return out
+
+    def some(codes: range) -> list[_Sums]:  # each worker with its own scratch arrays
+        mark = np.zeros(len(first), np.bool_)
+        slot = np.zeros(len(first), np.int64)
+        out = []
+        for code in codes:
+            picked = order[bounds[code] : bounds[code + 1]]
+            unit = keys[picked]
+            mark[unit] = True
+            units = np.flatnonzero(mark)
+            mark[units] = False
+            slot[units] = np.arange(len(units))
+            at = 2 * slot[unit] + post[picked]  # a bin per unit and side: pre 2i, post 2i + 1
+            sums = np.bincount(at, values[picked], 2 * len(units))
+            seen = np.bincount(at, minlength=2 * len(units)) > 0
+            out.append(_Sums(units, sums[1::2], sums[::2], seen[1::2] * 1.0, seen[::2] * 1.0))
+        return out
+
+    # numpy releases the GIL in these loops: two threads take every other metric.
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        parts = list(pool.map(some, [range(w, count, _WORKERS) for w in range(_WORKERS)]))
+    return [parts[code % _WORKERS][code // _WORKERS] for code in range(count)]
 
 
 def _moments(
