@@ -42,6 +42,9 @@ def _monitoring(ws: Workspace, start: datetime, now: datetime) -> None:
     churn.add_reference("training", pa.table({**reference, "label": rng.integers(0, 2, 400)}))
     columns: dict[str, list[object]] = {"usage": [], "plan": [], "score": [], "time": []}
     labels: list[int] = []
+    # Each day's predictions inside one UTC day: unaligned, the last day's rows crossed midnight
+    # and the latest daily window held a few of them, so its drift depended on the hour.
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
     for day in range(DAYS):
         x = _features(rng, PER_DAY, shifted=day >= DAYS - 2)
         columns["usage"] += x["usage"].tolist()
@@ -49,7 +52,7 @@ def _monitoring(ws: Workspace, start: datetime, now: datetime) -> None:
         score = 1 / (1 + np.exp(-(x["usage"] - 0.5)))
         columns["score"] += score.round(4).tolist()
         labels += (rng.random(PER_DAY) < score).astype(int).tolist()
-        columns["time"] += [start + timedelta(days=day, minutes=15 * i) for i in range(PER_DAY)]
+        columns["time"] += [midnight + timedelta(days=day, minutes=15 * i) for i in range(PER_DAY)]
     n = DAYS * PER_DAY
     ids = [f"e-{i}" for i in range(n)]
     churn.log_predictions(pa.table({

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlpilot.engine.experiments import MIXED, UNITS, MetricDef
-from mlpilot.store.units import UNIT_KEY, units_table
+from mlpilot.store.units import UNIT_KEY, columns_of, units_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,7 +57,7 @@ def dense_stats(
     (variant, key, n, s1, s2, c1, c2, x12, b1, b2, b12) for the stored tables ``exposures``
     and ``events``; None when a table has no unit keys."""
     for table in (exposures, events):
-        if UNIT_KEY not in _columns(con, table):
+        if UNIT_KEY not in columns_of(con, table):
             return None  # the table is missing, or stored before keys (units table too)
     with _small_pages():
         return _stats(con, exposures, events, experiment, metrics, pre_days, until)
@@ -104,7 +104,7 @@ def _stats(
     )
     # The events come in on a second cursor meanwhile: DuckDB converts one result at a time
     # per connection, and the first exposures need only the exposures.
-    with ThreadPoolExecutor(1) as pool, closing(con.cursor()) as other:
+    with closing(con.cursor()) as other, ThreadPoolExecutor(1) as pool:  # pool ends first
         pending = pool.submit(
             lambda: other.execute(
                 f"SELECT {UNIT_KEY} AS k, "
@@ -293,18 +293,6 @@ def _grouped(
         for i, label in enumerate(labels)
         if present[i]
     ]
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    """The columns of ``table`` (none when it does not exist), without ``duckdb_columns()``,
-    whose first call costs about 0.3 s."""
-    import duckdb
-
-    try:
-        cursor = con.execute(f"SELECT * FROM {_q(table)} LIMIT 0")
-    except duckdb.CatalogException:
-        return set()
-    return {str(column[0]) for column in cursor.description or ()}
 
 
 def _text(value: str) -> str:

@@ -186,7 +186,7 @@ def _insert(
     columns = [quote(name) for name in names]
     join = ""
     if kind.keyed:
-        ensure_keys(con, table, [name for name, _ in column_types(con, table)])
+        ensure_keys(con, table)
         unit = f"n.c{names.index('unit_id')}"
         # Rows stored already have keys: every unit of the input, whatever ``where`` keeps.
         keys = key_batch(con, units_table(table), f"SELECT {unit} AS unit_id FROM ({rows}) AS n")
