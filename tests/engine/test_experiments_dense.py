@@ -211,3 +211,12 @@ def test_names_with_quotes_and_a_naive_until(tmp_path):
     assert_same(dense, portable)
     assert set(dense[1]) >= set(odd.values())
     assert any(r["sum"] > 0 for r in dense[0] if r["metric"] == "r")
+
+
+def test_too_large_for_memory_takes_the_portable_path(tmp_path):
+    store = stored(tmp_path, *frames(3))
+    with store.reading() as con:
+        names = [store.table_name("shop", k) for k in ("exposures", "metric_events")]
+        window = {"pre_days": 30.0, "until": None}
+        assert dense_stats(con, *names, "exp", METRICS, **window, memory=10_000) is None
+        assert dense_stats(con, *names, "exp", METRICS, **window, memory=10**9) is not None

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 _NEVER = np.iinfo(np.int64).max  # the first exposure of a unit never exposed
 _US = 1_000_000
+# Peak bytes per stored row (event or exposure), measured: 2.8 GB RSS for 30M rows at 10M units.
+_BYTES_PER_ROW = 100
 _WORKERS = 2  # threads for the per-metric work (numpy releases the GIL in it)
 
 
@@ -52,15 +54,36 @@ def dense_stats(
     *,
     pre_days: float,
     until: datetime | None,
+    memory: int | None = None,
 ) -> list[dict[str, Any]] | None:
     """The result rows of :func:`~mlpilot.engine.experiments.experiment_stats`'s query
     (variant, key, n, s1, s2, c1, c2, x12, b1, b2, b12) for the stored tables ``exposures``
-    and ``events``; None when a table has no unit keys."""
+    and ``events``; None when a table has no unit keys, or when the arrays would take more
+    than ``memory`` bytes (default: half the machine's memory) — DuckDB's query can spill to
+    disk, arrays cannot."""
     for table in (exposures, events):
         if UNIT_KEY not in columns_of(con, table):
             return None  # the table is missing, or stored before keys (units table too)
+    rows = sum(
+        int(row[0])
+        for row in con.execute(
+            "SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND "
+            f"table_name IN ({_text(exposures)}, {_text(events)})"
+        ).fetchall()
+    )
+    if rows * _BYTES_PER_ROW > (_half_the_memory() if memory is None else memory):
+        return None
     with _small_pages():
         return _stats(con, exposures, events, experiment, metrics, pre_days, until)
+
+
+def _half_the_memory() -> int:
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no limit known
+        return 2**62
 
 
 @contextmanager
