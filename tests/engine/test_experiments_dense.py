@@ -220,3 +220,15 @@ def test_too_large_for_memory_takes_the_portable_path(tmp_path):
         window = {"pre_days": 30.0, "until": None}
         assert dense_stats(con, *names, "exp", METRICS, **window, memory=10_000) is None
         assert dense_stats(con, *names, "exp", METRICS, **window, memory=10**9) is not None
+
+
+def test_small_pages_turns_numpy_huge_page_hint_off_and_back():
+    from numpy._core import multiarray
+
+    from mlpilot.engine.arrays import small_pages
+
+    before = multiarray._set_madvise_hugepage(True)  # each call returns the previous value
+    with small_pages():
+        inside = multiarray._set_madvise_hugepage(False)
+    after = multiarray._set_madvise_hugepage(before)
+    assert (inside, after) == (False, True)
