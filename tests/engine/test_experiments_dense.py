@@ -232,3 +232,17 @@ def test_small_pages_turns_numpy_huge_page_hint_off_and_back():
         inside = multiarray._set_madvise_hugepage(False)
     after = multiarray._set_madvise_hugepage(before)
     assert (inside, after) == (False, True)
+
+
+def test_the_same_imports_give_the_same_keys(tmp_path):
+    exposures, events = frames(12, units=400, events=3000)
+    keys = []
+    for name in ("a", "b"):
+        store = stored(tmp_path / name, exposures, events)
+        with duckdb.connect(str(store.path), read_only=True) as con:
+            keys.append(
+                con.execute("SELECT unit_key, unit_id FROM units__shop ORDER BY 1").fetchall()
+            )
+    assert keys[0] == keys[1]
+    first_batch = sorted(set(exposures.unit_id))  # the first import's ids, in order
+    assert [u for _, u in keys[0][: len(first_batch)]] == first_batch

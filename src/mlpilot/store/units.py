@@ -61,11 +61,12 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 def add_units(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> None:
     """Give the unit ids of the query ``ids`` (column ``unit_id``) that have no key yet the next
-    keys, after the largest one given."""
+    keys, after the largest one given, in the order of the ids: the same imports give the
+    same keys."""
     con.execute(
         f"INSERT INTO {_quote(units)} "
-        f"SELECT (SELECT coalesce(max(unit_key), -1) FROM {_quote(units)}) + row_number() OVER (), "
-        f"n.unit_id FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT NULL) AS n "
+        f"SELECT {_next_keys(units)}, n.unit_id "
+        f"FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT NULL) AS n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {_quote(units)} AS u WHERE u.unit_id = n.unit_id)"
     )
 
@@ -79,8 +80,7 @@ def key_batch(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> str:
         f"{_quote(units)} WHERE unit_id IN (SELECT unit_id FROM ({ids}))"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _mlpilot_new_units AS SELECT "
-        f"(SELECT coalesce(max(unit_key), -1) FROM {_quote(units)}) + row_number() OVER () "
+        f"CREATE OR REPLACE TEMP TABLE _mlpilot_new_units AS SELECT {_next_keys(units)} "
         f"AS unit_key, unit_id FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT "
         f"NULL AND unit_id NOT IN (SELECT unit_id FROM {BATCH_KEYS}))"
     )
@@ -88,6 +88,12 @@ def key_batch(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> str:
     con.execute(f"INSERT INTO {BATCH_KEYS} SELECT unit_id, unit_key FROM _mlpilot_new_units")
     con.execute("DROP TABLE _mlpilot_new_units")
     return BATCH_KEYS
+
+
+def _next_keys(units: str) -> str:
+    """SQL for the keys of new unit ids, after the largest given, in the ids' order."""
+    largest = f"(SELECT coalesce(max(unit_key), -1) FROM {_quote(units)})"
+    return f"{largest} + row_number() OVER (ORDER BY unit_id)"
 
 
 def _quote(identifier: str) -> str:
