@@ -69,10 +69,11 @@ def keyed(path: Path) -> None:
     same code that keys a store written before keys existed. Timed, since imports pay it."""
     import duckdb
 
-    from mlpilot.store.units import UNIT_KEY, columns_of, ensure_keys
+    from mlpilot.store.sql import column_names
+    from mlpilot.store.units import UNIT_KEY, ensure_keys
 
     con = duckdb.connect(str(path))
-    if UNIT_KEY not in columns_of(con, "exposures__bench"):
+    if UNIT_KEY not in column_names(con, "exposures__bench"):
         start = time.perf_counter()
         con.begin()
         ensure_keys(con, "exposures__bench")  # both tables, as an import does

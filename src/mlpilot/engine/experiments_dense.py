@@ -21,7 +21,8 @@ import numpy as np
 
 from mlpilot.engine.arrays import half_the_memory, small_pages
 from mlpilot.engine.experiments import MIXED, UNITS, MetricDef
-from mlpilot.store.units import UNIT_KEY, columns_of, units_table
+from mlpilot.store.sql import column_names, literal, quote
+from mlpilot.store.units import UNIT_KEY, units_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -63,31 +64,28 @@ def dense_stats(
     than ``memory`` bytes (default: half the machine's memory) — DuckDB's query can spill to
     disk, arrays cannot."""
     for table in (exposures, events):
-        if UNIT_KEY not in columns_of(con, table):
+        if UNIT_KEY not in column_names(con, table):
             return None  # the table is missing, or stored before keys (units table too)
     stored = sum(
         int(row[0])
         for row in con.execute(
             "SELECT estimated_size FROM duckdb_tables() WHERE schema_name = 'main' AND "
-            f"table_name IN ({_text(exposures)}, {_text(events)})"
+            f"table_name IN ({literal(exposures)}, {literal(events)})"
         ).fetchall()
     )
     if stored * _BYTES_PER_ROW > (half_the_memory() if memory is None else memory):
         return None
-
-    # Values are written into the SQL as literals: binding parameters makes DuckDB's client
-    # import pandas (0.3 s of a 4 s command line run).
-    mine = f"experiment = {_text(experiment)}" + ("" if until is None else f" AND {_until(until)}")
+    # Values go into the SQL as literals, not bound parameters (see store.sql.literal).
+    bound = "" if until is None else f" AND {_until(until)}"
+    mine = f"experiment = {literal(experiment)}{bound}"
     names = [
         str(row[0])
         for row in con.execute(
-            f"SELECT DISTINCT variant FROM {_q(exposures)} WHERE {mine} ORDER BY variant"
+            f"SELECT DISTINCT variant FROM {quote(exposures)} WHERE {mine} ORDER BY variant"
         ).fetchall()
     ]
     raws = sorted({m.source for m in metrics} | {m.denominator for m in metrics if m.denominator})
-    kept = f"list_contains({_texts(raws)}, metric)" + (
-        "" if until is None else f" AND {_until(until)}"
-    )
+    kept = f"list_contains({_texts(raws)}, metric){bound}"
     # The events come in on a second cursor meanwhile: DuckDB converts one result at a time
     # per connection, and the first exposures need only the exposures.
     with closing(con.cursor()) as other, ThreadPoolExecutor(1) as pool:  # pool ends first
@@ -95,17 +93,17 @@ def dense_stats(
             lambda: other.execute(
                 f"SELECT {UNIT_KEY} AS k, "
                 f"CAST(list_position({_texts(raws)}, metric) - 1 AS SMALLINT) AS m, "
-                f"epoch_us(time) AS t, CAST(value AS DOUBLE) AS x FROM {_q(events)} WHERE {kept}"
+                f"epoch_us(time) AS t, CAST(value AS DOUBLE) AS x FROM {quote(events)} WHERE {kept}"
             ).fetchnumpy()
         )
         exposed = con.execute(
             f"SELECT {UNIT_KEY} AS k, epoch_us(time) AS t, "
             f"CAST(list_position({_texts(names)}, variant) - 1 AS SMALLINT) AS v "
-            f"FROM {_q(exposures)} WHERE {mine}"
+            f"FROM {quote(exposures)} WHERE {mine}"
         ).fetchnumpy()
         if np.ma.is_masked(exposed["k"]):
             return None  # a row without a key: only a store edited by hand
-        top = con.execute(f"SELECT max(unit_key) FROM {_q(units_table(exposures))}").fetchone()
+        top = con.execute(f"SELECT max(unit_key) FROM {quote(units_table(exposures))}").fetchone()
         size = 0 if top is None or top[0] is None else int(top[0]) + 1  # every key is below
         mixed = len(names)  # the code of units exposed to several variants
         first, variant = _first_exposures(exposed["k"], exposed["t"], exposed["v"], size, mixed)
@@ -281,20 +279,11 @@ def _grouped(
     ]
 
 
-def _text(value: str) -> str:
-    """A SQL string literal (standard SQL: only the quote is escaped, by doubling it)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _texts(values: list[str]) -> str:
-    return "[" + ", ".join(map(_text, values)) + "]::VARCHAR[]"
+    return "[" + ", ".join(map(literal, values)) + "]::VARCHAR[]"
 
 
 def _until(until: datetime) -> str:
     """``time <= until``; a time without a zone is UTC, as everywhere in the store."""
     zoned = until if until.tzinfo is not None else until.replace(tzinfo=UTC)
-    return f"time <= TIMESTAMPTZ {_text(zoned.isoformat())}"
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    return f"time <= TIMESTAMPTZ {literal(zoned.isoformat())}"

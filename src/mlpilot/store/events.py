@@ -43,10 +43,9 @@ from mlpilot.store.ingest import (
     REFERENCE,
     REQUESTS,
     Kind,
-    column_types,
     import_rows,
-    quote,
 )
+from mlpilot.store.sql import column_names, quote
 
 if TYPE_CHECKING:
     import duckdb
@@ -212,7 +211,7 @@ class EventStore:
         if not self.path.exists():
             return []
         with self._session(write=False) as con:
-            if not _columns(con, "reference_catalog"):
+            if not column_names(con, "reference_catalog"):
                 return []
             rows = con.execute(  # times as numbers: DuckDB 1.x needs pytz to hand back zones
                 "SELECT name, table_name, rows, epoch_us(created_at) FROM reference_catalog "
@@ -221,7 +220,7 @@ class EventStore:
             ).fetchall()
             return [
                 ReferenceInfo(
-                    name, count, tuple(_columns(con, table)), _EPOCH + timedelta(0, 0, us)
+                    name, count, tuple(column_names(con, table)), _EPOCH + timedelta(0, 0, us)
                 )
                 for name, table, count, us in rows
             ]
@@ -232,7 +231,7 @@ class EventStore:
         if not self.path.exists():
             return []
         with self._session(write=False) as con:
-            return [c for c in _columns(con, table) if c not in PREDICTION_COLUMNS]
+            return [c for c in column_names(con, table) if c not in PREDICTION_COLUMNS]
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -288,7 +287,7 @@ class EventStore:
         if not self.path.exists():
             return None
         with self._session(write=False) as con:
-            if not _columns(con, "summaries"):
+            if not column_names(con, "summaries"):
                 return None
             row = con.execute(
                 "SELECT value FROM summaries WHERE initiative = ? AND reference = ? AND key = ?",
@@ -389,14 +388,11 @@ class EventStore:
             if write:
                 con.commit()
         except BaseException as exc:
-            if write:
-                with suppress(duckdb.Error):  # a failed statement may have ended it already
-                    con.rollback()
+            translated = self._undo(con, exc, write=write)
             con.close()
             if new:  # a refused first write leaves no empty store behind
                 for path in (self.path, self.path.with_name(self.path.name + ".wal")):
                     path.unlink(missing_ok=True)
-            translated = _error(exc, self.path) if isinstance(exc, duckdb.Error) else None
             if translated is None:
                 raise
             raise translated from None
@@ -406,7 +402,6 @@ class EventStore:
     @contextmanager
     def _held_session(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         """:meth:`_session` on a cursor of the held connection (the file and catalog exist)."""
-        import duckdb
 
         con = self.cursor()
         lock: AbstractContextManager[None] = self.writing() if write else nullcontext()
@@ -419,15 +414,23 @@ class EventStore:
                 if write:
                     con.commit()
         except BaseException as exc:
-            if write:
-                with suppress(duckdb.Error):
-                    con.rollback()
-            translated = _error(exc, self.path) if isinstance(exc, duckdb.Error) else None
+            translated = self._undo(con, exc, write=write)
             if translated is None:
                 raise
             raise translated from None
         finally:
             con.close()
+
+    def _undo(
+        self, con: duckdb.DuckDBPyConnection, exc: BaseException, *, write: bool
+    ) -> MlpilotError | None:
+        """Roll a failed call's transaction back; mlpilot's error for ``exc``, if it has one."""
+        import duckdb
+
+        if write:
+            with suppress(duckdb.Error):  # a failed statement may have ended it already
+                con.rollback()
+        return _error(exc, self.path) if isinstance(exc, duckdb.Error) else None
 
     def _open_error(self, exc: Exception) -> MlpilotError:
         message = _first_line(exc)
@@ -445,10 +448,6 @@ class EventStore:
 
 
 # Helpers ----------------------------------------------------------------------------------------
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [name for name, _ in column_types(con, table)]
 
 
 def _reference_name(name: str) -> str:

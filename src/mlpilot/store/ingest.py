@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.errors import NotFoundError, ValidationError
+from mlpilot.store.sql import column_types, quote
 from mlpilot.store.units import BATCH_KEYS, UNIT_KEY, ensure_keys, key_batch, units_table
 
 if TYPE_CHECKING:
@@ -565,23 +566,9 @@ def _merge(stored: str, incoming: str | None) -> str | None:
     return None
 
 
-def column_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    """(name, type) of ``table``'s columns in order; empty when there is no such table."""
-    rows = con.execute(  # ordered here: an ORDER BY costs DuckDB more than the query itself
-        "SELECT column_index, column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-        "AND schema_name = 'main' AND database_name = current_database()",
-        [table],
-    ).fetchall()
-    return [(str(name), str(type_)) for _, name, type_ in sorted(rows)]
-
-
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = con.execute(sql).fetchone()
     return int(row[0]) if row else 0
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _first_line(exc: BaseException) -> str:

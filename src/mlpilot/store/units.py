@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlpilot.store.sql import column_names, quote
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -31,32 +33,19 @@ def ensure_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
     suffix = table.split("__", 1)[1]
     units = f"units__{suffix}"
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {_quote(units)} "
+        f"CREATE TABLE IF NOT EXISTS {quote(units)} "
         "(unit_key BIGINT NOT NULL, unit_id VARCHAR NOT NULL)"
     )
     for kind in KEYED:
         name = f"{kind}__{suffix}"
-        present = columns_of(con, name)
+        present = column_names(con, name)
         if present and UNIT_KEY not in present:
-            add_units(con, units, f"SELECT unit_id FROM {_quote(name)}")
-            con.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {UNIT_KEY} BIGINT")
+            add_units(con, units, f"SELECT unit_id FROM {quote(name)}")
+            con.execute(f"ALTER TABLE {quote(name)} ADD COLUMN {UNIT_KEY} BIGINT")
             con.execute(
-                f"UPDATE {_quote(name)} AS t SET {UNIT_KEY} = u.unit_key "
-                f"FROM {_quote(units)} AS u WHERE u.unit_id = t.unit_id"
+                f"UPDATE {quote(name)} AS t SET {UNIT_KEY} = u.unit_key "
+                f"FROM {quote(units)} AS u WHERE u.unit_id = t.unit_id"
             )
-
-
-def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    """The columns of ``table``, none when it does not exist. (Not ``duckdb_columns()``: its
-    first call costs about 0.3 s, most of it DuckDB's client importing pandas to bind the
-    parameter.)"""
-    import duckdb
-
-    try:
-        cursor = con.execute(f"SELECT * FROM {_quote(table)} LIMIT 0")
-    except duckdb.CatalogException:
-        return set()
-    return {str(column[0]) for column in cursor.description or ()}
 
 
 def add_units(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> None:
@@ -64,10 +53,10 @@ def add_units(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> None:
     keys, after the largest one given, in the order of the ids: the same imports give the
     same keys."""
     con.execute(
-        f"INSERT INTO {_quote(units)} "
+        f"INSERT INTO {quote(units)} "
         f"SELECT {_next_keys(units)}, n.unit_id "
         f"FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT NULL) AS n "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {_quote(units)} AS u WHERE u.unit_id = n.unit_id)"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(units)} AS u WHERE u.unit_id = n.unit_id)"
     )
 
 
@@ -77,14 +66,14 @@ def key_batch(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> str:
     units table is scanned once; the import then joins the small table, not the units."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {BATCH_KEYS} AS SELECT unit_id, unit_key FROM "
-        f"{_quote(units)} WHERE unit_id IN (SELECT unit_id FROM ({ids}))"
+        f"{quote(units)} WHERE unit_id IN (SELECT unit_id FROM ({ids}))"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _mlpilot_new_units AS SELECT {_next_keys(units)} "
         f"AS unit_key, unit_id FROM (SELECT DISTINCT unit_id FROM ({ids}) WHERE unit_id IS NOT "
         f"NULL AND unit_id NOT IN (SELECT unit_id FROM {BATCH_KEYS}))"
     )
-    con.execute(f"INSERT INTO {_quote(units)} SELECT unit_key, unit_id FROM _mlpilot_new_units")
+    con.execute(f"INSERT INTO {quote(units)} SELECT unit_key, unit_id FROM _mlpilot_new_units")
     con.execute(f"INSERT INTO {BATCH_KEYS} SELECT unit_id, unit_key FROM _mlpilot_new_units")
     con.execute("DROP TABLE _mlpilot_new_units")
     return BATCH_KEYS
@@ -92,9 +81,5 @@ def key_batch(con: duckdb.DuckDBPyConnection, units: str, ids: str) -> str:
 
 def _next_keys(units: str) -> str:
     """SQL for the keys of new unit ids, after the largest given, in the ids' order."""
-    largest = f"(SELECT coalesce(max(unit_key), -1) FROM {_quote(units)})"
+    largest = f"(SELECT coalesce(max(unit_key), -1) FROM {quote(units)})"
     return f"{largest} + row_number() OVER (ORDER BY unit_id)"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
