@@ -6,7 +6,9 @@ from mlpilot.domain.criteria import (
     Constraint,
     Criterion,
     EffectScale,
+    OperatingPoint,
     make_criterion,
+    make_operating_point,
     parse_constraint,
 )
 from mlpilot.domain.decisions import Decision, Learning, Verdict
@@ -33,6 +35,7 @@ __all__ = [
     "Match",
     "Member",
     "MetricSpec",
+    "OperatingPoint",
     "Phase",
     "Relation",
     "Role",
@@ -43,5 +46,6 @@ __all__ = [
     "Verdict",
     "make_charter",
     "make_criterion",
+    "make_operating_point",
     "parse_constraint",
 ]

@@ -12,11 +12,21 @@ from enum import StrEnum
 from typing import Any
 
 from mlpilot.domain.charter import Task
-from mlpilot.domain.metrics import CATALOGUE, CriterionKind, MetricSpec, metric_spec
+from mlpilot.domain.metrics import (
+    AT_OPERATING_POINT,
+    CATALOGUE,
+    NEEDS_OPERATING_POINT,
+    CriterionKind,
+    MetricSpec,
+    metric_spec,
+)
 from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
 from mlpilot.errors import ValidationError
 
 _KPI = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# A capacity's period: a calendar unit, or a fixed window of hours, days or weeks ("7d").
+PERIODS = ("day", "week", "month")
+_WINDOW = re.compile(r"^([1-9][0-9]{0,3})([hdw])$")
 
 
 class Comparator(StrEnum):
@@ -57,6 +67,28 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """Where the model runs: a decision threshold, or a capacity (the top k per period).
+
+    Exactly one of: ``threshold``; ``top`` with ``per``; or ``decision`` (each prediction's own
+    decision, its ``prediction`` column). Build one with :func:`make_operating_point`.
+    """
+
+    threshold: float | None = None  # predict positive at score >= threshold
+    top: int | None = None  # or: act on the k highest scores ...
+    per: str | None = None  # ... per period: "day", "week", "month" (or a window like "7d")
+    decision: bool = False  # or: each prediction's own decision (its prediction column)
+
+    def describe(self) -> str:
+        """``threshold 0.42``, ``top 500 per week`` or ``each prediction's decision``."""
+        if self.threshold is not None:
+            return f"threshold {_number(self.threshold)}"
+        if self.top is not None:
+            return f"top {self.top} per {self.per}"
+        return "each prediction's decision"
+
+
+@dataclass(frozen=True)
 class Criterion:
     """One success criterion. ``id`` is set once the criterion is stored."""
 
@@ -65,6 +97,7 @@ class Criterion:
     op: Comparator
     target: float
     constraint: Constraint | None = None
+    operating_point: OperatingPoint | None = None
     effect: EffectScale | None = None
     guardrails: tuple[str, ...] = ()
     plan: str | None = None
@@ -89,11 +122,25 @@ class Criterion:
             "note": note,
         }
 
+    @property
+    def needs_operating_point(self) -> bool:
+        """A model criterion whose value depends on where the model runs, declared without one
+        (stored before operating points existed): it cannot be judged."""
+        return (
+            self.kind is CriterionKind.MODEL
+            and self.operating_point is None
+            and (self.constraint is not None or self.metric in NEEDS_OPERATING_POINT)
+        )
+
     def describe(self) -> str:
-        """One line such as ``recall >= 0.8 at precision >= 0.5``."""
+        """One line such as ``recall >= 0.8 at threshold 0.42`` or
+        ``precision@500 per week >= 0.3``."""
         spec = CATALOGUE.get(self.metric)
         unit = f" {spec.unit}" if spec is not None and spec.unit else ""
         text = f"{self.metric} {self.op.value} {_number(self.target)}{unit}"
+        point = self.operating_point
+        if point is not None:
+            return _describe_at(self, point)
         if self.effect is EffectScale.RELATIVE:
             text = f"{self.metric} {self.op.value} {self.target:+.1%} (relative effect)"
         elif self.effect is EffectScale.ABSOLUTE:
@@ -104,6 +151,66 @@ class Criterion:
         if self.guardrails:
             text += f"; guardrails: {', '.join(self.guardrails)}"
         return text
+
+
+def _describe_at(criterion: Criterion, point: OperatingPoint) -> str:
+    """``recall >= 0.6 and precision >= 0.5 at threshold 0.42``; a capacity names the metric
+    at k: ``precision@500 per week >= 0.3``."""
+    c = criterion.constraint
+    if point.top is not None:
+        k = f"@{point.top}"
+        text = f"{criterion.metric}{k} per {point.per} {criterion.op.value} "
+        text += _number(criterion.target)
+        if c is not None:
+            text += f" and {c.metric}{k} {c.op.value} {_number(c.target)}"
+        return text
+    text = f"{criterion.metric} {criterion.op.value} {_number(criterion.target)}"
+    if c is not None:
+        text += f" and {c.metric} {c.op.value} {_number(c.target)}"
+    return f"{text} at {point.describe()}"
+
+
+def make_operating_point(
+    *,
+    threshold: float | None = None,
+    top: int | None = None,
+    per: str | None = None,
+    decision: bool = False,
+) -> OperatingPoint | None:
+    """Validate an operating point; None when none of its parts is given."""
+    given = sum((threshold is not None, top is not None or per is not None, decision))
+    if given == 0:
+        return None
+    if given > 1:
+        raise ValidationError(
+            "give one operating point: a threshold (--threshold 0.42), a capacity "
+            "(--top 500 --per week) or each prediction's decision, not several"
+        )
+    if threshold is not None:
+        if isinstance(threshold, bool) or not math.isfinite(float(threshold)):
+            raise ValidationError(f"threshold must be a finite number, got {threshold!r}")
+        return OperatingPoint(threshold=float(threshold))
+    if decision:
+        return OperatingPoint(decision=True)
+    if top is None or per is None:
+        raise ValidationError(
+            "a capacity needs both --top K and --per PERIOD, e.g. --top 500 --per week"
+        )
+    if isinstance(top, bool) or int(top) != top or top < 1:
+        raise ValidationError(f"--top must be a whole number of at least 1, got {top!r}")
+    return OperatingPoint(top=int(top), per=parse_period(per))
+
+
+def parse_period(text: str) -> str:
+    """``day``, ``week``, ``month`` (calendar periods, weeks from Monday, in UTC) or a fixed
+    window of hours, days or weeks such as ``7d``."""
+    key = str(text).strip().lower()
+    key = {"daily": "day", "weekly": "week", "monthly": "month", "1d": "day"}.get(key, key)
+    if key in PERIODS or _WINDOW.match(key):
+        return key
+    raise ValidationError(
+        f"unknown period {text!r}; use day, week or month, or a window such as 7d, 12h or 2w"
+    )
 
 
 def _number(value: float) -> str:
@@ -159,6 +266,7 @@ def make_criterion(
     target: float,
     task: str | None = None,
     constraint: tuple[str, str | Comparator, float] | None = None,
+    operating_point: OperatingPoint | None = None,
     effect: str | EffectScale | None = None,
     guardrails: tuple[str, ...] | list[str] = (),
     plan: str | None = None,
@@ -167,9 +275,10 @@ def make_criterion(
     """Validate user input into a :class:`Criterion`.
 
     ``task`` (the charter's prediction task) rejects model metrics that do not fit it.
-    ``constraint`` only applies to model criteria; ``effect`` and ``guardrails`` only to impact
-    criteria, whose metric is a KPI name (snake_case) and whose target is the minimum practical
-    effect — relative (+0.02 = +2 %) unless ``effect="absolute"``.
+    ``constraint`` and ``operating_point`` only apply to model criteria: a criterion with a
+    constraint is judged at its operating point, so it needs one. ``effect`` and ``guardrails``
+    only apply to impact criteria, whose metric is a KPI name (snake_case) and whose target is
+    the minimum practical effect — relative (+0.02 = +2 %) unless ``effect="absolute"``.
     """
     kind = parse_choice(CriterionKind, kind, "criterion kind")
     if task is not None:
@@ -180,6 +289,10 @@ def make_criterion(
     guardrail_names = normalize_tags(list(guardrails))
     if kind is not CriterionKind.MODEL and constraint is not None:
         raise ValidationError("a constraint (--at) applies only to model criteria")
+    if kind is not CriterionKind.MODEL and operating_point is not None:
+        raise ValidationError(
+            "an operating point (--threshold, --top/--per) applies only to model criteria"
+        )
     if kind is not CriterionKind.IMPACT and (guardrail_names or effect is not None):
         raise ValidationError("guardrails and effect scale apply only to impact criteria")
 
@@ -203,17 +316,49 @@ def make_criterion(
             if c_name == name:
                 raise ValidationError(f"the constraint must be on another metric than {name!r}")
             parsed_constraint = Constraint(c_name, parse_comparator(c_op), float(c_target))
+        _check_operating_point(name, parsed_constraint, operating_point, task)
     return Criterion(
         kind=kind,
         metric=name,
         op=comparator,
         target=float(target),
         constraint=parsed_constraint,
+        operating_point=operating_point,
         effect=scale,
         guardrails=guardrail_names,
         plan=optional_text(plan),
         created_at=created_at,
     )
+
+
+_HOW = "give it with --threshold T (the deployed threshold) or --top K --per PERIOD (a capacity)"
+
+
+def _check_operating_point(
+    metric: str, constraint: Constraint | None, point: OperatingPoint | None, task: str | None
+) -> None:
+    """A model criterion is judged where the model runs, never at a threshold chosen afterwards:
+    a constraint or a metric that means nothing without one needs an operating point."""
+    if point is None:
+        if constraint is not None:
+            raise ValidationError(
+                f"{metric} at {constraint.metric} {constraint.op.value} "
+                f"{_number(constraint.target)} needs the operating point the model runs at; "
+                f"{_HOW}. A threshold chosen afterwards is not where the model runs"
+            )
+        if metric in NEEDS_OPERATING_POINT:
+            raise ValidationError(f"{metric} needs an operating point; {_HOW}")
+        return
+    if task is not None and task != Task.BINARY.value:
+        raise ValidationError(
+            f"an operating point applies to binary classifiers, not to a {task} task"
+        )
+    for name in (metric, *((constraint.metric,) if constraint else ())):
+        if name not in AT_OPERATING_POINT:
+            raise ValidationError(
+                f"{name} does not depend on the operating point; drop --threshold/--top, or "
+                f"use one of: {', '.join(sorted(AT_OPERATING_POINT))}"
+            )
 
 
 def parse_constraint(text: str) -> tuple[str, str, float]:

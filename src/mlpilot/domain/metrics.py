@@ -54,6 +54,12 @@ CATALOGUE: dict[str, MetricSpec] = {
         _model("recall", "share of positives that are found", tasks=_CLS),
         _model("specificity", "share of negatives predicted negative", tasks="binary"),
         _model("f1", "harmonic mean of precision and recall", tasks=_CLS),
+        _model(
+            "lift",
+            "precision divided by the share of positives, at an operating point",
+            upper=None,
+            tasks="binary",
+        ),
         _model("roc_auc", "area under the ROC curve", tasks=_CLS),
         _model("pr_auc", "area under the precision-recall curve", tasks="binary"),
         _model("log_loss", "cross-entropy of the scores", higher=False, upper=None, tasks=_CLS),
@@ -117,6 +123,15 @@ CATALOGUE: dict[str, MetricSpec] = {
         ),
     )
 }
+
+
+# Model metrics whose value depends on where the model runs (a threshold or a capacity); they
+# are judged at a declared operating point (docs/metrics.md, "Operating points").
+AT_OPERATING_POINT = frozenset(
+    ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "lift")
+)
+# ... and those that mean nothing without one.
+NEEDS_OPERATING_POINT = frozenset(("lift",))
 
 
 def metric_spec(name: str) -> MetricSpec:
