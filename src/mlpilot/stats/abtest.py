@@ -6,14 +6,21 @@ the absolute and relative effect, their intervals and, by method,
 - ``frequentist``: Welch's t-test (Welch–Satterthwaite degrees of freedom), two-sided or
   one-sided (``greater``: the treatment raises the metric; ``less``: it lowers it);
 - ``sequential``: the asymptotic confidence sequence of Waudby-Smith et al. (2023, eq. 9), valid
-  at every look, and its always-valid p-value (eq. 155). The mixture is tuned by ``tuning``, the
-  total sample size at which the sequence is tightest (ρ from eq. 161); GrowthBook's default,
-  5,000, is ours. A larger value gives wider early intervals and tighter late ones;
-- ``bayesian``: a Gaussian posterior of the effect — the likelihood is the normal
-  approximation above, the prior optional (``prior``: mean and variance of the *relative*
-  effect; none means flat). Chance to win is P(effect > 0) (< 0 when lower is better), risk the
-  expected loss of shipping each arm, both on the relative scale (absolute when the control mean
-  is 0), as GrowthBook reports them.
+  at every look, and its always-valid p-value (eq. 155); the relative effect's is Fieller's set
+  (:mod:`mlpilot.stats.sequential`), absent — with a ``note`` — when it would be unbounded. The
+  mixture is tuned by ``tuning``, the total sample size at which the sequence is tightest (ρ from
+  eq. 161); GrowthBook's default, 5,000, is ours;
+- ``bayesian``: the posterior of the effect — the likelihood is the normal approximation above,
+  the prior a normal ``(mean, variance)`` of the *relative* effect, an
+  :class:`~mlpilot.stats.effect_prior.EffectPrior`, or none (flat, GrowthBook's default).
+  Chance to win is P(effect > 0) (< 0 when lower is better), risk the expected loss of shipping
+  each arm, both on the relative scale (absolute when the control mean is 0), as GrowthBook
+  reports them. Both need the metric's direction (``higher_is_better``): without one they are
+  None — nothing assumes that higher is better.
+
+Every comparison also carries the data's own normal likelihood (``data_*``: the estimates and
+standard errors before any prior, and the variance of the control mean, which correlates the
+arms) for the impact probability to combine with its prior.
 
 A comparison that cannot be computed honestly carries a ``flag`` naming why (``empty_arm``,
 ``too_few_units``, ``zero_variance``, ``control_mean_zero``) and null statistics in its place.
@@ -24,15 +31,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from mlpilot.errors import ValidationError
+from mlpilot.stats.effect_prior import EffectPrior, Posterior, normal_prior, posterior
 from mlpilot.stats.experiments import ArmStats, adjusted, pooled_theta
+from mlpilot.stats.sequential import critical_value, relative_sequence, sequence
 
 METHODS = ("frequentist", "sequential", "bayesian")
 SIDES = ("two", "greater", "less")
 DEFAULT_TUNING = 5000.0
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+RELATIVE_FALLBACK = (
+    "the relative confidence sequence is unbounded at this count (the control mean's own "
+    "sequence reaches 0): the effect is judged on the absolute scale"
+)
 
 Interval = tuple[float | None, float | None]
+Prior = tuple[float, float] | EffectPrior | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,12 @@ class Comparison:
     risk: tuple[float, float] | None = None
     variance_reduction: float | None = None
     flag: str | None = None
+    note: str | None = None
+    data_effect_abs: float | None = None
+    data_se_abs: float | None = None
+    data_effect_rel: float | None = None
+    data_se_rel: float | None = None
+    control_mean_variance: float | None = None
 
 
 def compare(
@@ -63,9 +85,9 @@ def compare(
     alpha: float = 0.05,
     sided: str = "two",
     cuped: bool = False,
-    prior: tuple[float, float] | None = None,
+    prior: Prior = None,
     tuning: float = DEFAULT_TUNING,
-    higher_is_better: bool = True,
+    higher_is_better: bool | None = None,
 ) -> Comparison:
     """Compare ``treatment`` with ``control`` (see the module docstring)."""
     _check_options(method, alpha, sided, prior, tuning)
@@ -85,9 +107,9 @@ def _compute(
     alpha: float,
     sided: str,
     cuped: bool,
-    prior: tuple[float, float] | None,
+    prior: Prior,
     tuning: float,
-    higher_is_better: bool,
+    higher_is_better: bool | None,
 ) -> Comparison:
     if control.n == 0 or treatment.n == 0:
         return _flagged(base, "empty_arm")
@@ -125,6 +147,11 @@ def _compute(
         "control_mean": base.control_mean,
         "variance_reduction": reduction,
         "flag": flag,
+        "data_effect_abs": effect,
+        "data_se_abs": math.sqrt(var_abs),
+        "data_effect_rel": rel,
+        "data_se_rel": None if var_rel is None else math.sqrt(var_rel),
+        "control_mean_variance": var_c / n_c,
     }
     if method == "bayesian":
         return _bayesian(
@@ -132,23 +159,39 @@ def _compute(
         )
     out: dict[str, object] = {"effect_abs": effect, "se_abs": math.sqrt(var_abs)}
     if method == "sequential":
-        out["effect_abs_ci"], out["p_value"] = _sequence(effect, var_abs, n_c + n_t, alpha, tuning)
+        out["effect_abs_ci"], out["p_value"] = sequence(effect, var_abs, n_c + n_t, alpha, tuning)
     else:
         out["effect_abs_ci"], out["p_value"] = _welch(effect, var_abs, dof, alpha, sided)
     if rel is not None and var_rel is not None:
         out |= {"effect_rel": rel, "se_rel": math.sqrt(var_rel)}
         if method == "sequential":
-            out["effect_rel_ci"], out["p_value_rel"] = _sequence(
-                rel, var_rel, n_c + n_t, alpha, tuning
-            )
+            # Fieller's set: D − r·|m0| against the same sequence; at r = 0 the absolute test.
+            sign = 1.0 if m0 > 0 else -1.0
+            ci = relative_sequence(
+                effect, var_abs, abs(m0), control.variance / n_c,
+                -sign * _control_covariance(control, theta),
+                critical_value(n_c + n_t, alpha, tuning),
+            )  # fmt: skip
+            out["effect_rel_ci"] = (None, None) if ci is None else ci
+            out["p_value_rel"] = out["p_value"]
+            if ci is None:
+                out["note"] = RELATIVE_FALLBACK
         else:
             out["effect_rel_ci"], out["p_value_rel"] = _welch(rel, var_rel, dof, alpha, sided)
     return Comparison(**common, **out)  # type: ignore[arg-type]
 
 
-def _check_options(
-    method: str, alpha: float, sided: str, prior: tuple[float, float] | None, tuning: float
-) -> None:
+def _control_covariance(control: ArmStats, theta: float) -> float:
+    """Cov(adjusted control mean, unadjusted control mean): the numerator and denominator of
+    the relative effect share the control's units."""
+    covariance = control.variance
+    if theta != 0 and control.n > 1:
+        c, xc = control.covariate_sum or 0.0, control.covariate_cross_sum or 0.0
+        covariance -= theta * (xc - control.sum * c / control.n) / (control.n - 1)
+    return covariance / control.n
+
+
+def _check_options(method: str, alpha: float, sided: str, prior: Prior, tuning: float) -> None:
     if method not in METHODS:
         raise ValidationError(f"unknown method {method!r}; use {', '.join(METHODS)}")
     if sided not in SIDES:
@@ -157,7 +200,7 @@ def _check_options(
         raise ValidationError(f"alpha must lie strictly between 0 and 1, got {alpha}")
     if method != "frequentist" and sided != "two":
         raise ValidationError(f"the {method} analysis is two-sided; drop the one-sided option")
-    if prior is not None and not (math.isfinite(prior[0]) and prior[1] > 0):
+    if isinstance(prior, tuple) and not (math.isfinite(prior[0]) and prior[1] > 0):
         raise ValidationError(f"the prior needs a finite mean and a variance > 0, got {prior}")
     if not tuning > 0:
         raise ValidationError(f"the sequential tuning must be a positive sample size, got {tuning}")
@@ -189,27 +232,6 @@ def _welch(
     return (None, estimate + width), float(stdtr(dof, t))
 
 
-def sequence_rho(alpha: float, tuning: float) -> float:
-    """ρ of the normal mixture, tightest at a total of ``tuning`` units (eq. 161)."""
-    log_alpha = math.log(alpha)
-    return math.sqrt((-2 * log_alpha + math.log(-2 * log_alpha + 1)) / tuning)
-
-
-def _sequence(
-    estimate: float, variance: float, total: int, alpha: float, tuning: float
-) -> tuple[Interval, float]:
-    rho2 = sequence_rho(alpha, tuning) ** 2
-    s2 = variance * total  # the per-unit variance of the difference
-    mix = total * rho2 + 1
-    width = math.sqrt(s2) * math.sqrt(
-        2 * mix * math.log(math.sqrt(mix) / alpha) / (total**2 * rho2)
-    )
-    st2 = estimate**2 * total / variance
-    log_e = rho2 * st2 / (2 * mix) - 0.5 * math.log(mix)
-    p_value = 1.0 if log_e <= 0 else math.exp(-log_e)
-    return (estimate - width, estimate + width), p_value
-
-
 def _bayesian(
     effect: float,
     var_abs: float,
@@ -217,38 +239,57 @@ def _bayesian(
     var_rel: float | None,
     scale: float,
     alpha: float,
-    prior: tuple[float, float] | None,
-    higher_is_better: bool,
+    prior: Prior,
+    higher_is_better: bool | None,
     common: dict[str, object],
 ) -> Comparison:
     from scipy.special import ndtri
 
-    abs_mean, abs_var = _posterior(effect, var_abs, prior, scale)
     z = float(ndtri(1 - alpha / 2))
-    abs_sd = math.sqrt(abs_var)
+    summary = _summary(effect, var_abs, prior, scale, alpha, z)
     out: dict[str, object] = {
-        "effect_abs": abs_mean,
-        "effect_abs_ci": (abs_mean - z * abs_sd, abs_mean + z * abs_sd),
-        "se_abs": abs_sd,
+        "effect_abs": summary[0],
+        "effect_abs_ci": summary[1],
+        "se_abs": summary[2],
     }
-    mean, sd = abs_mean, abs_sd
     if rel is not None and var_rel is not None:
-        mean, rel_var = _posterior(rel, var_rel, prior, 1.0)
-        sd = math.sqrt(rel_var)
-        out |= {"effect_rel": mean, "effect_rel_ci": (mean - z * sd, mean + z * sd), "se_rel": sd}
-    win, risk = chance_and_risk(mean, sd)
+        summary = _summary(rel, var_rel, prior, 1.0, alpha, z)
+        out |= {"effect_rel": summary[0], "effect_rel_ci": summary[1], "se_rel": summary[2]}
+    if higher_is_better is None:  # no direction: no "win" to speak of
+        return Comparison(**common, **out)  # type: ignore[arg-type]
+    win, risk = summary[3], summary[4]
     if not higher_is_better:
         win, risk = 1 - win, (risk[1], risk[0])
     return Comparison(**common, **out, chance_to_win=win, risk=risk)  # type: ignore[arg-type]
 
 
-def _posterior(
-    estimate: float, variance: float, prior: tuple[float, float] | None, scale: float
+def _summary(
+    estimate: float, variance: float, prior: Prior, scale: float, alpha: float, z: float
+) -> tuple[float, Interval, float, float, tuple[float, float]]:
+    """Posterior mean, credible interval, sd, P(effect > 0) and risks; the prior is on the
+    relative scale and ``scale`` converts it (a relative prior says nothing when it is 0)."""
+    if isinstance(prior, tuple):
+        prior = normal_prior(*prior)
+    if prior is None or scale == 0 or len(prior.scales) == 1:
+        mean, var = _normal_update(estimate, variance, prior, scale)
+        sd = math.sqrt(var)
+        win, risk = chance_and_risk(mean, sd)
+        return mean, (mean - z * sd, mean + z * sd), sd, win, risk
+    post: Posterior = posterior(np.array([estimate]), np.array([[variance]]), prior.scaled(scale))
+    mean = post.mean()
+    second = float(post.weights @ (post.sds[:, 0] ** 2 + post.means[:, 0] ** 2))
+    interval = (post.quantile(0, alpha / 2), post.quantile(0, 1 - alpha / 2))
+    sd = math.sqrt(max(second - mean * mean, 0.0))
+    return mean, interval, sd, post.probability(0, low=0.0), post.expected_gain(0)
+
+
+def _normal_update(
+    estimate: float, variance: float, prior: EffectPrior | None, scale: float
 ) -> tuple[float, float]:
-    """Normal–normal update; the prior is on the relative scale, ``scale`` converts it."""
+    """Normal–normal update (flat when there is no prior or no scale to convert it by)."""
     if prior is None or scale == 0:
         return estimate, variance
-    prior_mean, prior_var = prior[0] * scale, prior[1] * scale**2
+    prior_mean, prior_var = prior.mean * scale, (prior.scales[0] * scale) ** 2
     precision = 1 / variance + 1 / prior_var
     return (estimate / variance + prior_mean / prior_var) / precision, 1 / precision
 
