@@ -22,7 +22,13 @@ from types import TracebackType
 
 from mlpilot.domain import lifecycle
 from mlpilot.domain.charter import Charter, Status, make_charter
-from mlpilot.domain.criteria import Comparator, Criterion, make_criterion, parse_constraint
+from mlpilot.domain.criteria import (
+    Comparator,
+    Criterion,
+    make_criterion,
+    make_operating_point,
+    parse_constraint,
+)
 from mlpilot.domain.decisions import Decision, Learning, Verdict
 from mlpilot.domain.lifecycle import Cause, Phase, Transition
 from mlpilot.domain.network import Ally, Consultation, Match, make_ally, rank_allies
@@ -200,10 +206,19 @@ class Initiative(EvidenceMethods):
         effect: str | None = None,
         guardrails: Sequence[str] = (),
         plan: str | None = None,
+        threshold: float | None = None,
+        top: int | None = None,
+        per: str | None = None,
+        decision: bool = False,
     ) -> Criterion:
         """Declare a success criterion, e.g. ``add_criterion("model", "recall", ">=", 0.8,
-        at="precision>=0.5", plan="fall back to the rules")``."""
+        at="precision>=0.5", threshold=0.42, plan="fall back to the rules")``.
+
+        A model criterion is judged where the model runs: at ``threshold``, at a capacity
+        (``top=500, per="week"``: the 500 highest scores each week), or at each prediction's own
+        ``decision``. A constraint (``at``) needs one of them."""
         constraint = parse_constraint(at) if isinstance(at, str) else at
+        point = make_operating_point(threshold=threshold, top=top, per=per, decision=decision)
         criterion = make_criterion(
             kind=kind,
             metric=metric,
@@ -211,6 +226,7 @@ class Initiative(EvidenceMethods):
             target=target,
             task=self.charter.task.value,
             constraint=constraint,
+            operating_point=point,
             effect=effect,
             guardrails=list(guardrails),
             plan=plan,

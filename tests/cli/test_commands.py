@@ -153,9 +153,16 @@ def test_create_started_opens_the_lifecycle_then(churn: Cli):
 def test_criteria_add_each_kind_list_remove(churn: Cli):
     model = churn.ok(
         "criteria", "add", "churn", "--kind", "model", "--metric", "recall", "--op", ">=",
-        "--target", "0.6", "--at", "precision>=0.5", "--plan", "Keep the rule",
+        "--target", "0.6", "--at", "precision>=0.5", "--threshold", "0.42",
+        "--plan", "Keep the rule",
     )  # fmt: skip
-    assert "recall >= 0.6 at precision >= 0.5" in model.out
+    assert "recall >= 0.6 and precision >= 0.5 at threshold 0.42" in model.out
+    capacity = churn.ok(
+        "criteria", "add", "churn", "--kind", "model", "--metric", "precision", "--op", ">=",
+        "--target", "0.3", "--top", "500", "--per", "week",
+    )  # fmt: skip
+    assert "precision@500 per week >= 0.3" in capacity.out
+    churn.ok("criteria", "remove", "churn", capacity.out.split("#")[1].split()[0])
     churn.ok(
         "criteria", "add", "churn", "--kind", "service", "--metric", "latency_p99", "--op", "<=",
         "--target", "300",

@@ -13,6 +13,7 @@ from mlpilot.domain.criteria import (
     Constraint,
     Criterion,
     EffectScale,
+    OperatingPoint,
     make_criterion,
     parse_comparator,
     parse_constraint,
@@ -256,9 +257,10 @@ def test_model_criterion_with_constraint():
         target=0.8,
         task="binary",
         constraint=parse_constraint("Precision >= 0.5"),
+        operating_point=OperatingPoint(threshold=0.42),
     )
     assert criterion.constraint == Constraint("precision", Comparator.GE, 0.5)
-    assert criterion.describe() == "recall >= 0.8 at precision >= 0.5"
+    assert criterion.describe() == "recall >= 0.8 and precision >= 0.5 at threshold 0.42"
 
 
 @pytest.mark.parametrize("kind", ["service", "data", "impact"])

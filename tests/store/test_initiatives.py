@@ -31,6 +31,7 @@ from mlpilot import (
     ValidationError,
     Verdict,
 )
+from mlpilot.domain.criteria import OperatingPoint
 from tests.store.helpers import FULL_CHARTER, MINIMAL_CHARTER, is_utc, reopen, utc
 
 # Initiatives ---------------------------------------------------------------------------------
@@ -139,8 +140,9 @@ def test_criteria_of_all_four_kinds_round_trip(
 ) -> None:
     churn = ws.create_initiative("churn", **FULL_CHARTER)
     churn.add_criterion(
-        "model", "recall", ">=", 0.8, at="precision>=0.5", plan="fall back to the rules"
-    )
+        "model", "recall", ">=", 0.8, at="precision>=0.5", threshold=0.42,
+        plan="fall back to the rules",
+    )  # fmt: skip
     churn.add_criterion("service", "latency_p95", "<=", 200)
     churn.add_criterion("data", "rows", ">=", 10_000, plan="collect another quarter")
     churn.add_criterion(
@@ -163,6 +165,8 @@ def test_criteria_of_all_four_kinds_round_trip(
         0.8,
     )
     assert model.constraint == Constraint("precision", Comparator.GE, 0.5)
+    assert model.operating_point == OperatingPoint(threshold=0.42)
+    assert service.operating_point is None
     assert model.plan == "fall back to the rules"
     assert (model.effect, model.guardrails) == (None, ())
 

@@ -60,7 +60,13 @@ def test_schema_revision_is_the_newest_migration() -> None:
     script = ScriptDirectory.from_config(database._alembic_config())
 
     assert script.get_heads() == [SCHEMA_REVISION]
-    assert [rev.revision for rev in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert [rev.revision for rev in script.walk_revisions()] == [
+        "0005",
+        "0004",
+        "0003",
+        "0002",
+        "0001",
+    ]
 
 
 def test_a_new_workspace_is_migrated_to_the_newest_revision(workspace_location: str) -> None:

@@ -20,7 +20,9 @@ def _churn_with_a_loop(ws: mlpilot.Workspace) -> mlpilot.Initiative:
     churn.move_to("modeling", at="2024-01-06")
     churn.move_to("data-preparation", reason="leakage", cause="data", at="2024-01-07", who="bo")
     churn.move_to("modeling", at="2024-01-08")
-    churn.add_criterion("model", "recall", ">=", 0.8, at="precision>=0.5", plan="rules")
+    churn.add_criterion(
+        "model", "recall", ">=", 0.8, at="precision>=0.5", top=50, per="week", plan="rules"
+    )
     churn.add_member("ana", "data-scientist", 0.5)
     churn.add_member("bo", "product-manager")
     churn.add_member("cy", "product-manager", 0.25)
@@ -75,6 +77,13 @@ def test_status_reports_what_was_stored(ws: mlpilot.Workspace, workspace_locatio
     assert criterion["kind"] == "model"
     assert (criterion["metric"], criterion["op"], criterion["target"]) == ("recall", ">=", 0.8)
     assert criterion["constraint"] == {"metric": "precision", "op": ">=", "target": 0.5}
+    assert criterion["operating_point"] == {
+        "threshold": None,
+        "top": 50,
+        "per": "week",
+        "decision": False,
+    }
+    assert criterion["text"] == "recall@50 per week >= 0.8 and precision@50 >= 0.5"
     assert criterion["plan"] == "rules"
     assert isinstance(criterion["id"], int)
 

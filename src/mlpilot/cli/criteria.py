@@ -29,13 +29,39 @@ def add(
         [], "--guardrail", help="Impact criteria: a metric that must not degrade (repeatable)."
     ),
     plan: str | None = typer.Option(None, help="The fallback plan when the criterion fails."),
+    threshold: float | None = typer.Option(
+        None, help="Model criteria: the deployed decision threshold (positive at score >= T)."
+    ),
+    top: int | None = typer.Option(
+        None, help="Model criteria: a capacity, the K highest scores acted on per period."
+    ),
+    per: str | None = typer.Option(
+        None, help="With --top: the period, day, week or month (or a window such as 7d)."
+    ),
+    decision: bool = typer.Option(
+        False, "--decision", help="Model criteria: judge each prediction's own decision."
+    ),
 ) -> None:
-    """Declare a success criterion, e.g. --kind model --metric recall --op '>=' --target 0.8."""
+    """Declare a success criterion, e.g. --kind model --metric recall --op '>=' --target 0.8.
+
+    A model criterion with a constraint (--at) is judged where the model runs: give --threshold,
+    or --top K --per PERIOD (e.g. --top 500 --per week), or --decision."""
     criterion = (
         open_workspace(ctx)
         .initiative(slug)
         .add_criterion(
-            kind, metric, op, target, at=at, effect=effect, guardrails=guardrail, plan=plan
+            kind,
+            metric,
+            op,
+            target,
+            at=at,
+            effect=effect,
+            guardrails=guardrail,
+            plan=plan,
+            threshold=threshold,
+            top=top,
+            per=per,
+            decision=decision,
         )
     )
     done(f"criterion #{criterion.id} ({criterion.kind.value}): {criterion.describe()}")

@@ -128,6 +128,14 @@ def criterion_dict(c: Criterion) -> dict[str, Any]:
             "op": c.constraint.op.value,
             "target": c.constraint.target,
         },
+        "operating_point": None
+        if c.operating_point is None
+        else {
+            "threshold": c.operating_point.threshold,
+            "top": c.operating_point.top,
+            "per": c.operating_point.per,
+            "decision": c.operating_point.decision,
+        },
         "effect": c.effect.value if c.effect else None,
         "guardrails": list(c.guardrails),
         "plan": c.plan,

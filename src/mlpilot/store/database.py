@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # The newest migration in migrations/versions (a test keeps the two in step). Knowing it here
 # lets an up-to-date workspace open without importing Alembic, which costs ~0.1 s per command.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 DEFAULT_HOME = ".mlpilot"
 DB_FILE = "mlpilot.db"
 EVENTS_FILE = "events.duckdb"

@@ -16,7 +16,13 @@ from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from mlpilot.domain.charter import Baseline, Charter, Shape, Status, Task
-from mlpilot.domain.criteria import Comparator, Constraint, Criterion, EffectScale
+from mlpilot.domain.criteria import (
+    Comparator,
+    Constraint,
+    Criterion,
+    EffectScale,
+    OperatingPoint,
+)
 from mlpilot.domain.decisions import Decision, Learning, Verdict
 from mlpilot.domain.lifecycle import Cause, Phase, Transition
 from mlpilot.domain.metrics import CriterionKind
@@ -132,7 +138,7 @@ class MetadataStore:
 
     def add_criterion(self, slug: str, criterion: Criterion) -> int:
         """Store a criterion; returns its id."""
-        c = criterion.constraint
+        c, point = criterion.constraint, criterion.operating_point
         with self._tx() as connection:
             initiative_id = self._id(connection, slug)
             return int(
@@ -147,6 +153,10 @@ class MetadataStore:
                         constraint_metric=c.metric if c else None,
                         constraint_op=c.op.value if c else None,
                         constraint_target=c.target if c else None,
+                        point_threshold=point.threshold if point else None,
+                        point_top=point.top if point else None,
+                        point_per=point.per if point else None,
+                        point_decision=True if point and point.decision else None,
                         effect=criterion.effect.value if criterion.effect else None,
                         guardrails=_json(criterion.guardrails),
                         plan=criterion.plan,
@@ -433,12 +443,21 @@ def _criterion(row: Row[Any]) -> Criterion:
         constraint = Constraint(
             row.constraint_metric, Comparator(row.constraint_op), row.constraint_target
         )
+    point = None
+    if row.point_threshold is not None or row.point_top is not None or row.point_decision:
+        point = OperatingPoint(
+            threshold=row.point_threshold,
+            top=row.point_top,
+            per=row.point_per,
+            decision=bool(row.point_decision),
+        )
     return Criterion(
         kind=CriterionKind(row.kind),
         metric=row.metric,
         op=Comparator(row.op),
         target=row.target,
         constraint=constraint,
+        operating_point=point,
         effect=EffectScale(row.effect) if row.effect else None,
         guardrails=_tuple(row.guardrails),
         plan=row.plan,

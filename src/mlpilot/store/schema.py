@@ -7,6 +7,7 @@ Times are stored in UTC. Lists (tags, evidence, guardrails) are JSON text.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -71,6 +72,12 @@ criteria = Table(
     Column("constraint_metric", String(64)),
     Column("constraint_op", String(2)),
     Column("constraint_target", Float),
+    # The operating point (revision 0005): a threshold, a capacity (top k per period), or each
+    # prediction's decision; all null for criteria that do not depend on one.
+    Column("point_threshold", Float),
+    Column("point_top", Integer),
+    Column("point_per", String(16)),
+    Column("point_decision", Boolean),
     Column("effect", String(16)),
     Column("guardrails", Text, nullable=False),
     Column("plan", Text),
