@@ -73,6 +73,17 @@ def test_json_windows_slo_and_alerts(cli, tmp_path):
     assert "page" in severities
     assert "warning" in severities
     assert all(a["plan"] == "Serve the usage-drop rule" for a in report["alerts"])
+    # every alert's observed value is the latency in ms against the 300 ms target; a burn
+    # rate is a labelled record of its own
+    for alert in report["alerts"]:
+        assert (alert["unit"], alert["threshold"]) == ("ms", 300)
+        assert alert["observed"] > 300
+    (page,) = [a for a in report["alerts"] if a["rule"] == "burn-1h/5m"]
+    assert page["burn_rate"]["kind"] == "burn rate"
+    assert page["burn_rate"]["window"] == "1h"
+    assert page["burn_rate"]["stands_for"] == "1 % of requests may take longer than 300 ms over 30d"
+    assert objective["burn_rates"]["1h"]["kind"] == "burn rate"
+    assert "99th percentile latency 800 ms over the last 1h" in page["message"]
 
 
 def test_by_model_version(cli, tmp_path):
@@ -89,10 +100,22 @@ def test_human_output(cli, tmp_path):
     log_requests(cli, tmp_path)
     cli.ok("criteria", "add", "churn", "--kind", "service", "--metric", "availability",
            "--op", ">=", "--target", "0.95")  # fmt: skip
+    cli.ok("criteria", "add", "churn", "--kind", "service", "--metric", "latency_p90",
+           "--op", "<=", "--target", "300")  # fmt: skip
     out = cli.ok("service", "churn", "--window", "6h", "--at", AT.isoformat()).out
     assert "p99" in out
     assert "req/s" in out
     assert "availability >= 0.95" in out
+    flat = " ".join(out.split())
+    assert "burn rate 1h / 6h /" in flat  # the header (its last window may wrap)
+    assert "0.0× / 0.1× / 0.2×" in flat
+    assert "5 % of requests may fail over 30d" in flat
+    assert "burn rate: the bad share over the trailing window ÷ the error budget" in flat
+    assert "page above 14.4× over 1h and 5m" in flat
+    assert "ticket above 1× over 3d and 6h" in flat
+    # the p90 objective's 1 h page is scaled to its 10 % budget, and says so
+    assert "latency_p90 <= 300 ms: its budget is too large" in flat
+    assert "burn-1h/5m pages above 7.5× (75% of requests bad)" in flat
 
 
 def test_errors_are_one_line(cli, tmp_path):

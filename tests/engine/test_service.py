@@ -294,3 +294,21 @@ def test_times_before_1970_floor_into_their_windows():
     start = datetime(1969, 12, 31, 22, 0, tzinfo=UTC)
     got = engine.series(ibis_table(data), start, start + timedelta(hours=2), step_seconds=1800)
     assert got.total.tolist() == [1, 0, 0, 1]  # 22:00, 23:30; midnight is past the end
+
+
+def test_span_latency_matches_numpy_on_the_rows_in_the_span():
+    rng = np.random.default_rng(31)
+    n = 2000
+    seconds = np.round(rng.uniform(-600, 7800, n))  # whole seconds: some fall on the bounds
+    latency = rng.lognormal(4, 1, n)
+    data = ibis_table(frame(seconds, latency))
+    start, end = T0 + timedelta(minutes=30), T0 + timedelta(hours=1, minutes=30)
+    got = engine.span_latency(data, start, end)
+    inside = (seconds >= 1800) & (seconds < 5400)
+    want = np.quantile(latency[inside], engine.QUANTILES)
+    assert list(got) == list(engine.QUANTILE_NAMES)
+    np.testing.assert_allclose(list(got.values()), want, rtol=1e-12)
+    later = T0 + timedelta(days=1)
+    assert set(engine.span_latency(data, later, later + timedelta(hours=1)).values()) == {None}
+    with pytest.raises(ValidationError, match="zoned"):
+        engine.span_latency(data, start.replace(tzinfo=None), end)

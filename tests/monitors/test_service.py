@@ -104,7 +104,11 @@ def test_windows_rates_and_slo_counts_match_numpy():
     assert latency_slo["bad"] == (latency > 250).sum()
     assert availability["budget_left"] == pytest.approx(1 - errors.mean() / 0.01)
     last_hour = seconds < 3600
-    assert availability["burn_rates"]["1h"] == pytest.approx(errors[last_hour].mean() / 0.01)
+    burn = availability["burn_rates"]["1h"]
+    assert burn["value"] == pytest.approx(errors[last_hour].mean() / 0.01)
+    assert (burn["kind"], burn["window"], burn["error_budget"]) == ("burn rate", "1h", 0.01)
+    assert burn["stands_for"] == "1 % of requests may fail over 30d"
+    assert latency_slo["stands_for"] == "1 % of requests may take longer than 250 ms over 30d"
 
 
 def test_empty_windows_appear_with_zero_count_and_null_rates():
@@ -139,15 +143,29 @@ def test_a_latency_incident_pages_and_the_condition_carries_the_plan():
     data = requests(minutes * 60, latency)
     report = evaluate(data, criteria)
     (objective,) = report["slo"]["objectives"]
-    assert objective["burn_rates"]["5m"] == pytest.approx(100.0)
+    assert objective["burn_rates"]["5m"]["value"] == pytest.approx(100.0)
     pages = [a for a in report["alerts"] if a["severity"] == "page"]
     assert [a["rule"] for a in pages] == ["burn-1h/5m"]
     page = pages[0]
     assert page["plan"] == "Serve the rules engine"
     assert page["criterion_id"] == 7
     last_hour = (minutes > 0) & (minutes <= 60)  # the window [NOW - 1 h, NOW)
-    assert page["threshold"] == 14.4
-    assert page["observed"] == pytest.approx((latency[last_hour] > 300).mean() / 0.01)
+    # the observed value is the metric: the hour's p99 latency in ms, against the 300 ms target
+    assert (page["observed"], page["unit"], page["threshold"]) == (
+        pytest.approx(np.quantile(latency[last_hour], 0.99), rel=1e-12),
+        "ms",
+        300,
+    )
+    # the burn rate is a separate, labelled field
+    assert page["burn_rate"] == {
+        "kind": "burn rate", "window": "1h",
+        "value": pytest.approx((latency[last_hour] > 300).mean() / 0.01),
+        "short_window": "5m", "short_value": pytest.approx(100.0),
+        "alert_at": 14.4, "workbook_rate": 14.4, "error_budget": 0.01, "period": "30d",
+        "stands_for": "1 % of requests may take longer than 300 ms over 30d",
+    }  # fmt: skip
+    assert f"burn rate {page['burn_rate']['value']:.1f}× over 1h" in page["message"]
+    assert "99th percentile latency 900 ms over the last 1h" in page["message"]
     assert page["window_end"] == NOW.isoformat()
     episodes = [e for e in objective["alerts"] if e["severity"] == "page"]
     assert len(episodes) == 1
@@ -171,12 +189,18 @@ def test_an_incident_that_ended_has_a_closed_episode_and_no_condition():
         [crit("availability", ">=", 0.99, id=1)],
     )
     episodes = report["slo"]["objectives"][0]["alerts"]
-    assert {e["severity"] for e in episodes} == {"page"}
-    assert all(e["end"] is not None for e in episodes)
-    ended = datetime.fromisoformat(episodes[-1]["end"])
+    assert {e["severity"] for e in episodes} == {"page", "ticket"}
+    assert all(e["end"] is not None for e in episodes if e["severity"] == "page")
+    ended = datetime.fromisoformat([e for e in episodes if e["severity"] == "page"][-1]["end"])
     assert NOW - timedelta(minutes=60) < ended <= NOW - timedelta(minutes=55)
-    # no burn rule holds now; 100 errors in 3600 requests spent the 1 % budget of the period
-    assert [(a["rule"], a["severity"]) for a in report["alerts"]] == [("budget", "ticket")]
+    # no page holds now; 100 errors in 3600 requests spent the 1 % budget of the period, and
+    # burnt it at 2.8x over the last 3 days and 6 hours: a ticket
+    assert [(a["rule"], a["severity"]) for a in report["alerts"]] == [
+        ("burn-3d/6h", "ticket"), ("budget", "ticket")
+    ]  # fmt: skip
+    ticket = report["alerts"][0]
+    assert ticket["observed"] == pytest.approx(1 - 100 / 3599)  # availability, not a rate
+    assert ticket["burn_rate"]["value"] == pytest.approx((100 / 3599) / 0.01)
 
 
 def test_a_spent_budget_is_a_ticket():
@@ -188,7 +212,12 @@ def test_a_spent_budget_is_a_ticket():
     rules = {a["rule"]: a for a in report["alerts"]}
     assert set(rules) == {"budget"}
     assert rules["budget"]["severity"] == "ticket"
-    assert rules["budget"]["observed"] < 0
+    in_period = seconds > 0  # the request at NOW is past the period's end
+    assert rules["budget"]["observed"] == pytest.approx(errors[in_period].mean())  # error rate
+    assert rules["budget"]["threshold"] == 0.01
+    left = rules["budget"]["budget_left"]
+    assert (left["kind"], left["period"]) == ("error budget left", "30d")
+    assert left["value"] == pytest.approx(1 - errors[in_period].mean() / 0.01)
 
 
 def test_by_version_fills_windows_per_version():
@@ -285,6 +314,12 @@ def test_health_is_failing_with_the_worst_condition_per_criterion(initiative):
     assert verdict["severity"] == "page"
     assert verdict["plan"] == "Roll back"
     assert verdict["rule"] == "burn-1h/5m"
+    last_hour = (seconds > 0) & (seconds <= 3600)
+    # the verdict's observed value is the availability over the hour, against its target
+    assert verdict["observed"] == pytest.approx(1 - errors[last_hour].mean())
+    assert verdict["target"] == 0.999
+    assert verdict["burn_rate"]["kind"] == "burn rate"
+    assert verdict["burn_rate"]["value"] == pytest.approx(errors[last_hour].mean() / 0.001)
     conditions = service.alert_conditions(events, "churn", criteria, now=NOW)
     assert {c.rule for c in conditions} >= {"burn-1h/5m"}
     calm = service.health(events, charter, criteria, now=NOW + timedelta(hours=8))
@@ -330,6 +365,76 @@ def test_a_perfect_availability_objective_has_no_budget():
     (objective,) = report["slo"]["objectives"]
     assert objective["error_budget"] == 0.0
     assert objective["budget_left"] is None  # -inf, which JSON cannot hold
-    assert objective["burn_rates"]["5m"] is None
+    assert objective["burn_rates"]["5m"]["value"] is None
     rules = {a["rule"] for a in report["alerts"]}
     assert {"burn-1h/5m", "budget"} <= rules
+
+
+def test_burn_rates_and_conditions_match_an_independent_recomputation():
+    """Every burn rate, rule and observed value recomputed with numpy from the raw requests."""
+    rng = np.random.default_rng(20260514)
+    seconds = rng.uniform(0, 4 * 86_400, 40_000)  # four days before NOW
+    latency = rng.lognormal(np.log(80), 0.5, seconds.size)
+    incident = seconds < 58 * 60  # the last 58 minutes: 90 % of requests slow, 20 % errors
+    latency[incident & (rng.uniform(size=seconds.size) < 0.9)] = 1200.0
+    errors = rng.uniform(size=seconds.size) < np.where(incident, 0.2, 0.001)
+    criteria = [
+        crit("latency_p99", "<=", 300, id=1), crit("latency_p90", "<=", 300, id=2),
+        crit("latency_p50", "<=", 300, id=3), crit("availability", ">=", 0.999, id=4),
+    ]  # fmt: skip
+    report = evaluate(requests(seconds, latency, errors), criteria)
+    by_id = {o["criterion_id"]: o for o in report["slo"]["objectives"]}
+    alerts = {(a["criterion_id"], a["rule"]): a for a in report["alerts"] if a["rule"] != "window"}
+
+    def window(span: float) -> np.ndarray:
+        return (seconds > 0) & (seconds <= span)  # [NOW - span, NOW)
+
+    spans = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 21_600, "3d": 259_200}
+    for cid, bad, budget, metric in [
+        (1, latency > 300, 0.01, lambda m: np.quantile(latency[m], 0.99)),
+        (2, latency > 300, 0.1, lambda m: np.quantile(latency[m], 0.9)),
+        (3, latency > 300, 0.5, lambda m: np.quantile(latency[m], 0.5)),
+        (4, errors, 0.001, lambda m: 1 - errors[m].mean()),
+    ]:
+        burn = {name: bad[window(span)].mean() / budget for name, span in spans.items()}
+        got = by_id[cid]["burn_rates"]
+        for name, value in burn.items():
+            assert got[name]["value"] == pytest.approx(value, rel=1e-9), (cid, name)
+        assert by_id[cid]["budget_left"] == pytest.approx(
+            1 - bad[window(4 * 86_400)].mean() / budget
+        )
+        for rule in slo.RULES:
+            threshold = min(rule.rate, max(1.0, 0.75 / budget))
+            long, short = (burn[slo.span_name(s)] for s in (rule.long_s, rule.short_s))
+            holds = long > threshold and short > threshold
+            assert ((cid, rule.name) in alerts) == holds, (cid, rule.name, long, short)
+            if holds:
+                alert = alerts[(cid, rule.name)]
+                assert alert["observed"] == pytest.approx(metric(window(rule.long_s)), rel=1e-12)
+                assert alert["burn_rate"]["alert_at"] == pytest.approx(threshold)
+    # the incident pages every objective: the p99 and availability at the workbook's 14.4x,
+    # the p90 and p50 at their scaled rates (more than 75 % of the hour's requests slow)
+    paged = {cid for (cid, rule), a in alerts.items() if a["severity"] == "page"}
+    assert paged == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize(("metric", "quantile"), [("latency_p90", 0.9), ("latency_p50", 0.5)])
+def test_a_large_budget_objective_pages_when_fully_breached_and_is_quiet_when_healthy(
+    metric, quantile
+):
+    rng = np.random.default_rng(7)
+    seconds = np.arange(1.0, 4 * 86_400, 20.0)
+    healthy = rng.lognormal(np.log(100), 0.3, seconds.size)  # p90 about 147 ms, p50 100 ms
+    criteria = [crit(metric, "<=", 300, id=1)]
+    calm = evaluate(requests(seconds, healthy), criteria)
+    assert calm["alerts"] == []
+    (objective,) = calm["slo"]["objectives"]
+    page = next(r for r in objective["rules"] if r["rule"] == "burn-1h/5m")
+    assert page["scaled"]
+    assert page["alert_at"] == pytest.approx(0.75 / (1 - quantile))
+    assert page["workbook_rate"] == 14.4
+    breached = np.where(seconds < 2 * 3600, 900.0, healthy)  # the last two hours all slow
+    report = evaluate(requests(seconds, breached), criteria)
+    pages = [a for a in report["alerts"] if a["severity"] == "page"]
+    assert "burn-1h/5m" in {a["rule"] for a in pages}
+    assert all(a["observed"] == 900.0 and a["unit"] == "ms" for a in pages)

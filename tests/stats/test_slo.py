@@ -34,8 +34,43 @@ def test_budget_arithmetic():
 
 def test_rule_names():
     assert slo.PAGE.name == "burn-1h/5m"
-    assert slo.TICKET.name == "burn-6h/30m"
-    assert (slo.PAGE.rate, slo.TICKET.rate) == (14.4, 6.0)
+    assert slo.PAGE_SLOW.name == "burn-6h/30m"
+    assert slo.TICKET.name == "burn-3d/6h"
+
+
+def test_rules_are_the_workbook_table():
+    # SRE Workbook, "Alerting on SLOs": page 2 % of a 30-day budget in 1 h (5 min short
+    # window), page 5 % in 6 h (30 min), ticket 10 % in 3 days (6 h)
+    table = [(r.severity, r.long_s, r.short_s, r.rate) for r in slo.RULES]
+    assert table == [
+        ("page", 3600, 300, 14.4),
+        ("page", 6 * 3600, 1800, 6.0),
+        ("ticket", 3 * 86_400, 6 * 3600, 1.0),
+    ]
+    thirty_days = 30 * 86_400
+    spent = [r.rate * r.long_s / thirty_days for r in slo.RULES]
+    assert spent == pytest.approx([0.02, 0.05, 0.10], rel=1e-12)
+    assert [r.budget_spent for r in slo.RULES] == pytest.approx([0.02, 0.05, 0.10], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("objective", "rates"),
+    [
+        (0.999, (14.4, 6.0, 1.0)),
+        (0.99, (14.4, 6.0, 1.0)),
+        (0.95, (14.4, 6.0, 1.0)),  # 14.4 x 5 % = 72 % bad: reachable, kept
+        (0.9, (7.5, 6.0, 1.0)),  # the 1 h page capped at 75 % bad: 0.75 / 0.1
+        (0.5, (1.5, 1.5, 1.0)),  # both pages capped at 75 % bad: 0.75 / 0.5
+        (1.0, (14.4, 6.0, 1.0)),  # no budget: nothing to scale
+    ],
+)
+def test_alert_rates_are_scaled_to_what_the_budget_can_reach(objective, rates):
+    got = tuple(slo.alert_rate(r, objective) for r in slo.RULES)
+    assert got == pytest.approx(rates, rel=1e-12)
+    budget = slo.error_budget(objective)
+    if budget:
+        # every rule can fire (all requests bad burns at 1 / budget), never below 1x
+        assert all(1.0 <= rate <= 1 / budget for rate in got)
 
 
 def brute_burn(bad, total, steps, objective):
@@ -95,40 +130,82 @@ def test_page_fires_within_the_documented_delay_and_clears_after_the_short_windo
     episodes = fired(bad, total, slo.PAGE)
     assert len(episodes) == 1
     first, cleared = episodes[0]
-    assert first == start + math.ceil(delay / STEP)  # the first evaluation after the delay
+    assert first == start + math.floor(delay / STEP) + 1  # the first evaluation past the delay
     # at most one short window after the end, once the 5-minute window has let go of it
     assert end < cleared <= end + slo.PAGE.short_s // STEP
     # and the long window alone would still have paged when it cleared
     long = slo.trailing_burn(bad, total, slo.PAGE.long_s // STEP, OBJECTIVE)
-    assert long[cleared - 1] >= slo.PAGE.rate
+    assert long[cleared - 1] > slo.PAGE.rate
 
 
-def test_ticket_fires_on_a_slow_burn_that_never_pages():
+def test_the_six_hour_rule_pages_on_a_slow_burn_the_hour_misses():
     share = 7 * (1 - OBJECTIVE)  # burning at 7x: above 6, below 14.4
     start = 24 * 60
     bad, total = traffic(3 * 24 * 60, [(start, 2 * 24 * 60, share)])
     assert fired(bad, total, slo.PAGE) == []
-    episodes = fired(bad, total, slo.TICKET)
-    delay = slo.detection_seconds(slo.TICKET, OBJECTIVE, share)
+    episodes = fired(bad, total, slo.PAGE_SLOW)
+    delay = slo.detection_seconds(slo.PAGE_SLOW, OBJECTIVE, share)
+    assert slo.PAGE_SLOW.severity == "page"
     assert delay == pytest.approx(6 / 7 * 6 * 3600)
     assert len(episodes) == 1
-    assert episodes[0][0] == start + math.ceil(delay / STEP)
-    assert 2 * 24 * 60 < episodes[0][1] <= 2 * 24 * 60 + slo.TICKET.short_s // STEP
+    assert episodes[0][0] == start + math.floor(delay / STEP) + 1
+    assert 2 * 24 * 60 < episodes[0][1] <= 2 * 24 * 60 + slo.PAGE_SLOW.short_s // STEP
+
+
+def test_the_three_day_ticket_fires_on_a_burn_just_over_the_budget():
+    # 2x after three calm days: no page; the ticket holds once the 3 days burnt over 1x
+    share = 0.002  # 2x: 2 bad requests a minute
+    start = 3 * 24 * 60
+    bad, total = traffic(6 * 24 * 60, [(start, 6 * 24 * 60, share)])
+    assert fired(bad, total, slo.PAGE) == fired(bad, total, slo.PAGE_SLOW) == []
+    delay = slo.detection_seconds(slo.TICKET, OBJECTIVE, share)
+    assert delay == pytest.approx(0.5 * 3 * 86_400)
+    (episode,) = fired(bad, total, slo.TICKET)
+    assert episode == (start + math.floor(delay / STEP) + 1, None)  # strictly over 1x
+    # exactly at 1x it never fires
+    calm, total = traffic(6 * 24 * 60, [(0, 6 * 24 * 60, 1 - OBJECTIVE)])
+    assert fired(calm, total, slo.TICKET) == []
+
+
+@pytest.mark.parametrize("objective", [0.9, 0.5])
+def test_a_large_budget_pages_when_fully_breached_and_stays_quiet_when_healthy(objective):
+    # p90 (budget 10 %) can burn at most 10x, p50 at most 2x: the workbook's 14.4x could never
+    # page. Scaled, a full breach pages within 75 % of the hour.
+    minutes = 4 * 24 * 60
+    budget = 1 - objective
+    rng = np.random.default_rng(20260514)
+    total = np.full(minutes, 200, dtype=np.int64)
+    # healthy: 90 % of the budget spent on average, binomial noise per minute
+    healthy = rng.binomial(total, 0.9 * budget).astype(np.int64)
+    for rule in slo.RULES:
+        assert not slo.rule_active(healthy, total, objective, rule, STEP).any(), rule.name
+    breached = healthy.copy()
+    breached[-120:] = total[-120:]  # the last two hours: every request bad
+    active = slo.rule_active(breached, total, objective, slo.PAGE, STEP)
+    assert active[-1]
+    first = int(np.flatnonzero(active)[0]) - (minutes - 120)
+    expected = slo.detection_seconds(slo.PAGE, objective, 1.0) / STEP
+    assert expected <= 0.75 * 60
+    # the hour before the breach carried healthy bad requests too: it can only fire earlier
+    assert 1 <= first + 1 <= math.floor(expected) + 1
 
 
 @pytest.mark.parametrize(
     "incidents",
     [
-        pytest.param([(0, 2 * 24 * 60, 0.001)], id="steady-burn-at-1x"),
+        pytest.param([(-3 * 24 * 60, 3 * 24 * 60, 0.001)], id="steady-burn-at-exactly-1x"),
         pytest.param([(600, 630, 0.005)], id="30-minutes-at-5x"),
         pytest.param([(600, 601, 0.5)], id="one-minute-half-failing"),
         pytest.param([(600, 601, 0.5), (900, 901, 0.5)], id="two-blips"),
     ],
 )
 def test_budget_neutral_blips_stay_quiet(incidents):
-    bad, total = traffic(2 * 24 * 60, incidents)
-    assert fired(bad, total, slo.PAGE) == []
-    assert fired(bad, total, slo.TICKET) == []
+    # after three days of calm traffic, so that the 3-day window is full
+    calm = 3 * 24 * 60
+    shifted = [(a + calm, b + calm, share) for a, b, share in incidents]
+    bad, total = traffic(6 * 24 * 60, shifted)
+    for rule in slo.RULES:
+        assert fired(bad, total, rule) == [], rule.name
 
 
 def test_a_short_spike_without_long_window_support_does_not_page():

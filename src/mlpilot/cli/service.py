@@ -54,10 +54,18 @@ def service(
         console.print(
             table(
                 f"SLOs over {report['slo']['period']} to {report['now'][:16]}",
-                ("criterion", "compliance", "budget left", "burn 1h", "burn 6h", "alerts"),
+                (
+                    "objective",
+                    "compliance",
+                    "budget left",
+                    "burn rate " + " / ".join(BURN_SHOWN),
+                    "alerts",
+                ),
                 (_slo_row(o) for o in objectives),
             )
         )
+        for line in _rules_text(objectives):
+            console.print(line, soft_wrap=True)
     for alert in report["alerts"]:
         colour = "red" if alert["severity"] in ("page", "ticket") else "yellow"
         plan = f" — plan: {alert['plan']}" if alert["plan"] else ""
@@ -87,9 +95,13 @@ def _from_file(
         )  # fmt: skip
 
 
+BURN_SHOWN = ("1h", "6h", "3d")
+
+
 def _header(by: str | None) -> tuple[str, ...]:
     head = ("window", "version") if by else ("window",)
-    return (*head, "count", "req/s", "errors", "p50", "p90", "p95", "p99", "max", "fails")
+    latencies = ("p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms")
+    return (*head, "count", "req/s", "errors", *latencies, "fails")
 
 
 def _row(w: dict[str, Any], window: str, by: str | None) -> tuple[Any, ...]:
@@ -107,14 +119,41 @@ def _row(w: dict[str, Any], window: str, by: str | None) -> tuple[Any, ...]:
 
 
 def _slo_row(o: dict[str, Any]) -> tuple[Any, ...]:
-    rates = o["burn_rates"]
+    rates = {w: o["burn_rates"][w]["value"] for w in BURN_SHOWN}
     return (
         o["criterion"],
         _share(o["compliance"], 3),
         _share(o["budget_left"], 0),
-        *("-" if rates[k] is None else f"{rates[k]:.1f}×" for k in ("1h", "6h")),
+        " / ".join("-" if rate is None else f"{rate:.1f}×" for rate in rates.values()),
         ", ".join(f"{a['severity']} {a['start'][:16]}" for a in o["alerts"][-3:]) or "-",
     )
+
+
+def _rules_text(objectives: list[dict[str, Any]]) -> list[str]:
+    """What a burn rate is and when it alerts, with any rate scaled to a large budget."""
+    rules = objectives[0]["rules"]
+    table = ", ".join(
+        f"{r['severity']} above {r['workbook_rate']:g}× over {r['long_window']} and "
+        f"{r['short_window']}"
+        for r in rules
+    )
+    lines = [
+        "burn rate: the bad share over the trailing window ÷ the error budget (1× spends the "
+        f"budget exactly over the period); alerts (SRE Workbook): {table}"
+    ]
+    for o in objectives:
+        lines.append(f"error budget of {o['criterion']}: {o['stands_for']}")
+        scaled = [r for r in o["rules"] if r["scaled"]]
+        if scaled:
+            lines.append(
+                f"{o['criterion']}: its budget is too large for the workbook's rates — "
+                + ", ".join(
+                    f"{r['rule']} {r['severity']}s above {r['alert_at']:g}× "
+                    f"({r['bad_share']:.0%} of requests bad)"
+                    for r in scaled
+                )
+            )
+    return lines
 
 
 def _share(value: float | None, digits: int = 2) -> str:

@@ -7,7 +7,9 @@ Two aggregates do all the work, one pass over the requests each:
   interpolation, as ``numpy.quantile``'s default), the maximum, and for each latency threshold
   of a latency SLO the requests over it;
 - :func:`series`: the same counts (no quantiles) per fixed step (a minute) over a time range,
-  from which the stats half computes burn rates over any trailing window.
+  from which the stats half computes burn rates over any trailing window;
+- :func:`span_latency`: the exact latency quantiles over one time range (an alert window), so
+  that an alert on a latency SLO states the latency itself, not only its burn rate.
 
 A request is an error when its ``status`` is ``error``, or when the status is missing but an
 ``error_class`` is given; a missing status is otherwise ``ok``. Nothing but these summaries
@@ -184,6 +186,21 @@ def summarize(
         out["over"] = [int(row[f"_over{k}"] or 0) for k in range(len(thresholds))]
         result.append(out)
     return result
+
+
+def span_latency(table: ir.Table, start: datetime, end: datetime) -> dict[str, float | None]:
+    """The exact latency quantiles (:data:`QUANTILE_NAMES`) of the requests in ``[start, end)``
+    (zoned datetimes, the same bounds as :func:`series`); None without latencies."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationError("the span needs zoned start and end times")
+    first, last = (_epoch_us(moment) for moment in (start, end))
+    data = table.mutate(_us=_micros(table.time)).filter(lambda t: (t._us >= first) & (t._us < last))
+    latency = data.latency_ms
+    query = data.aggregate(timed=latency.count(), _q=latency.quantile(list(QUANTILES)))
+    require_exact_quantiles(query)
+    (row,) = query.to_pyarrow().to_pylist()
+    values = row["_q"] if row["timed"] else None
+    return dict(zip(QUANTILE_NAMES, values or [None] * len(QUANTILES), strict=True))
 
 
 @dataclass(frozen=True)

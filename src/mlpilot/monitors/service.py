@@ -87,7 +87,9 @@ def assess(
         series = engine.series(
             table, start, moment, thresholds=bounds, step_seconds=service_slo.STEP_SECONDS
         )
-        objectives, conditions = service_slo.evaluate(slug, found, bounds, series, span)
+        objectives, conditions = service_slo.evaluate(
+            slug, found, bounds, series, span, _latency_of(table)
+        )
     judged = next((w for w in reversed(overall) if w["complete"]), None)
     if judged is not None:
         conditions += [
@@ -110,6 +112,19 @@ def assess(
         },
         "alerts": [c.to_dict() for c in conditions],
     }, conditions
+
+
+def _latency_of(table: ir.Table) -> service_slo.LatencyOf:
+    """A latency SLO's percentile over an alert's window, one engine query per window (only
+    for the conditions that hold)."""
+    spans: dict[tuple[datetime, datetime], dict[str, float | None]] = {}
+
+    def latency_of(metric: str, start: datetime, end: datetime) -> float | None:
+        if (start, end) not in spans:
+            spans[start, end] = engine.span_latency(table, start, end)
+        return spans[start, end][metric]
+
+    return latency_of
 
 
 def statistics(
@@ -174,7 +189,10 @@ def health(
     stored, or none in the period and no complete window), with the evidence.
 
     ``verdicts`` has one entry per service criterion; a failing one carries the ``severity``,
-    ``rule`` and ``message`` of its most severe condition (page, then ticket, then warning).
+    ``rule`` and ``message`` of its most severe condition (page, then ticket, then warning),
+    its ``observed`` metric over that condition's window (``unit``, ``window_start``,
+    ``window_end``) against the criterion's ``target``, and its labelled ``burn_rate`` or
+    ``budget_left``.
     """
     report = service_report(events, charter.slug, criteria, window=window, now=now, period=period)
     if report is None:
@@ -215,14 +233,9 @@ def _worst(
     if not mine:
         return base
     worst = max(mine, key=lambda a: _RANK[a["severity"]])
-    return base | {
-        "met": False,
-        "severity": worst["severity"],
-        "rule": worst["rule"],
-        "observed": worst["observed"],
-        "target": worst["threshold"],
-        "message": worst["message"],
-    }
+    keys = ("severity", "rule", "observed", "unit", "window_start", "window_end", "message",
+            "burn_rate", "budget_left")  # fmt: skip
+    return base | {"met": False, "target": worst["threshold"]} | {k: worst[k] for k in keys}
 
 
 _RANK = {"warning": 0, "ticket": 1, "page": 2}

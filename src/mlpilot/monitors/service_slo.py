@@ -11,25 +11,34 @@ Which criteria are SLOs (they have an error budget):
 ``throughput`` and criteria that point the other way (``latency_p99 >= …``) are judged per window
 only. Burn rates come from a one-minute series over the period plus the longest alert window
 before it, so the first evaluation of the period sees full windows.
+
+Every number says what it is: a condition's ``observed`` is the criterion's metric (the latency
+percentile in ms over the alert's long window, the error rate, the availability) against the
+criterion's target; the burn rate that set it off is a separate ``burn_rate`` record labelled
+``kind: "burn rate"`` with its windows, the rate it exceeded and the error budget it burns.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from mlpilot.domain.alerts import AlertCondition, MonitorGroup, Severity
 from mlpilot.domain.criteria import Comparator, Criterion
 from mlpilot.engine.service import Series, Threshold
+from mlpilot.monitors.service_conditions import Judge, ServiceCondition, finite, rule_record
 from mlpilot.stats import slo
 
 STEP_SECONDS = 60
-BURN_WINDOWS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 6 * 3600}
+BURN_WINDOWS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 6 * 3600, "3d": 3 * 86_400}
 LEAD_SECONDS = max(rule.long_s for rule in slo.RULES)
+
+# The exact latency quantile ``metric`` (``latency_p99`` …) of the requests in [start, end).
+LatencyOf = Callable[[str, datetime, datetime], float | None]
 
 
 @dataclass(frozen=True)
@@ -41,55 +50,28 @@ class Objective:
     objective: float
     threshold: Threshold | None = None
 
+    @property
+    def unit(self) -> str | None:
+        """The unit of the criterion's metric: ``ms`` for latency, None for shares."""
+        return "ms" if self.sli == "latency" else None
 
-@dataclass(frozen=True)
-class ServiceCondition:
-    """A service condition that holds now and should be one open alert until it clears.
-
-    ``rule`` tells conditions of one criterion apart: ``burn-1h/5m`` (page), ``burn-6h/30m``
-    (ticket), ``budget`` (ticket: the period's budget is spent) and ``window`` (warning: the
-    criterion fails in the latest complete window). ``observed`` and ``threshold`` are burn
-    rates for the burn rules, the budget left (share) and 0 for ``budget``, the metric and
-    the criterion's target for ``window``.
-    """
-
-    initiative: str
-    group: str
-    criterion_id: int | None
-    criterion: str
-    metric: str
-    rule: str
-    severity: str  # "page", "ticket" or "warning"
-    window_start: datetime
-    window_end: datetime
-    observed: float
-    threshold: float
-    plan: str | None
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (times in ISO 8601)."""
-        data = asdict(self)
-        data["window_start"] = self.window_start.isoformat()
-        data["window_end"] = self.window_end.isoformat()
-        data["observed"] = _finite(self.observed)
-        return data
-
-    def to_alert(self) -> AlertCondition:
-        """The alert store's condition, keyed ``service:<criterion id or text>:<rule>``."""
-        return AlertCondition(
-            key=f"service:{self.criterion_id or self.criterion}:{self.rule}",
-            group=MonitorGroup.SERVICE,
-            criterion=self.criterion,
-            metric=self.metric,
-            severity=Severity(self.severity),
-            observed=_finite(self.observed),
-            threshold=self.threshold,
-            window_start=self.window_start,
-            window_end=self.window_end,
-            plan=self.plan,
-            details={"rule": self.rule, "message": self.message},
+    def stands_for(self, period: str) -> str:
+        """What the error budget allows, e.g. ``1 % of requests may take longer than 300 ms
+        over 30d``."""
+        share = f"{slo.error_budget(self.objective) * 100:.10g} %"
+        if self.threshold is None:
+            return f"{share} of requests may fail over {period}"
+        bound = f"{self.threshold.ms:g} ms"
+        slower = (
+            f"take longer than {bound}" if self.threshold.inclusive else f"take {bound} or longer"
         )
+        return f"{share} of requests may {slower} over {period}"
+
+    def show(self, value: float | None) -> str:
+        """The metric's value as people read it: ``812 ms``, ``1.25 %``."""
+        if value is None:
+            return "unknown"
+        return f"{value:.4g} ms" if self.unit == "ms" else f"{value:.4%}".replace("%", " %")
 
 
 def objectives(criteria: list[Criterion]) -> list[Objective]:
@@ -122,14 +104,21 @@ def good_and_total(
 
 
 def evaluate(
-    slug: str, found: list[Objective], bounds: list[Threshold], data: Series, period: timedelta
+    slug: str,
+    found: list[Objective],
+    bounds: list[Threshold],
+    data: Series,
+    period: timedelta,
+    latency_of: LatencyOf,
 ) -> tuple[list[dict[str, Any]], list[ServiceCondition]]:
     """Each SLO over the period ending with the series, and the conditions that hold at its end.
 
-    The series starts :data:`LEAD_SECONDS` before the period and has one-minute steps.
+    The series starts :data:`LEAD_SECONDS` before the period and has one-minute steps;
+    ``latency_of`` gives a latency SLO's percentile over an alert's window.
     """
     lead = LEAD_SECONDS // data.step_seconds
     end = data.start + timedelta(seconds=data.total.size * data.step_seconds)
+    name = slo.span_name(int(period.total_seconds()))
     results, conditions = [], []
     for o in found:
         if o.threshold is None:
@@ -139,9 +128,10 @@ def evaluate(
         n, b = int(total[lead:].sum()), int(bad[lead:].sum())
         left = slo.budget_left(b, n, o.objective)
         rates = {
-            name: _last(slo.trailing_burn(bad, total, span // data.step_seconds, o.objective))
-            for name, span in BURN_WINDOWS.items()
+            w: _last(slo.trailing_burn(bad, total, span // data.step_seconds, o.objective))
+            for w, span in BURN_WINDOWS.items()
         }
+        judge = Judge(slug, o, name, end, total, bad, data.step_seconds, latency_of)
         history = []
         for rule in slo.RULES:
             active = slo.rule_active(bad, total, o.objective, rule, data.step_seconds)
@@ -155,9 +145,10 @@ def evaluate(
                     }
                 )
             if active.size and active[-1]:
-                conditions.append(_burn_condition(slug, o, rule, rates, end))
+                conditions.append(judge.burn(rule, rates))
         if left is not None and left <= 0:
-            conditions.append(_budget_condition(slug, o, left, end - period, end))
+            conditions.append(judge.budget(left, period))
+        budget = slo.error_budget(o.objective)
         results.append(
             {
                 "criterion_id": o.criterion.id,
@@ -166,14 +157,26 @@ def evaluate(
                 "sli": o.sli,
                 "objective": o.objective,
                 "threshold_ms": None if o.threshold is None else o.threshold.ms,
+                "period": name,
+                "stands_for": o.stands_for(name),
                 "total": n,
                 "good": n - b,
                 "bad": b,
                 "compliance": slo.compliance(n - b, n),
                 "met": met(o, n - b, n),
-                "error_budget": slo.error_budget(o.objective),
-                "budget_left": _finite(left),
-                "burn_rates": {k: _finite(v) for k, v in rates.items()},
+                "error_budget": budget,
+                "budget_left": finite(left),
+                "burn_rates": {
+                    w: {
+                        "kind": "burn rate",
+                        "window": w,
+                        "value": finite(v),
+                        "error_budget": budget,
+                        "stands_for": o.stands_for(name),
+                    }
+                    for w, v in rates.items()
+                },
+                "rules": [rule_record(rule, o.objective) for rule in slo.RULES],
                 "alerts": sorted(history, key=lambda h: (h["start"], h["rule"])),
                 "plan": o.criterion.plan,
             }
@@ -203,45 +206,4 @@ def _last(values: np.ndarray[Any, np.dtype[np.float64]]) -> float | None:
     return None if values.size == 0 or math.isnan(values[-1]) else float(values[-1])
 
 
-def _finite(value: float | None) -> float | None:
-    """JSON has no infinity: an infinite burn rate (zero budget, broken) is reported as null."""
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _burn_condition(
-    slug: str, o: Objective, rule: slo.BurnRule, rates: dict[str, float | None], end: datetime
-) -> ServiceCondition:
-    long, short = (
-        rates[name] for name in (slo.span_name(rule.long_s), slo.span_name(rule.short_s))
-    )
-    text = o.criterion.describe()
-    return ServiceCondition(
-        initiative=slug, group="service", criterion_id=o.criterion.id, criterion=text,
-        metric=o.criterion.metric, rule=rule.name, severity=rule.severity,
-        window_start=end - timedelta(seconds=rule.long_s), window_end=end,
-        observed=math.inf if long is None else long, threshold=rule.rate,
-        plan=o.criterion.plan,
-        message=(
-            f"{text}: error budget burning at {_times(long)} over "
-            f"{slo.span_name(rule.long_s)} and {_times(short)} over "
-            f"{slo.span_name(rule.short_s)} ({rule.severity} at {rule.rate:g}×)"
-        ),
-    )  # fmt: skip
-
-
-def _budget_condition(
-    slug: str, o: Objective, left: float, start: datetime, end: datetime
-) -> ServiceCondition:
-    text = o.criterion.describe()
-    spent = "spent" if math.isinf(left) else f"{1 - left:.0%} spent"
-    return ServiceCondition(
-        initiative=slug, group="service", criterion_id=o.criterion.id, criterion=text,
-        metric=o.criterion.metric, rule="budget", severity="ticket",
-        window_start=start, window_end=end, observed=left, threshold=0.0,
-        plan=o.criterion.plan,
-        message=f"{text}: the error budget of the SLO period is {spent}",
-    )  # fmt: skip
-
-
-def _times(rate: float | None) -> str:
-    return "∞×" if rate is None or math.isinf(rate) else f"{rate:.1f}×"
+__all__ = ["LatencyOf", "Objective", "ServiceCondition", "evaluate", "met", "objectives"]

@@ -122,14 +122,16 @@ def warning(
     slug: str, criterion: Criterion, window: dict[str, Any], verdict: dict[str, Any]
 ) -> ServiceCondition:
     """The warning a criterion failing in a complete window raises."""
+    unit = "ms" if criterion.metric in LATENCIES else None
+    shown = f"{verdict['observed']:.6g}" + (f" {unit}" if unit else "")
     return ServiceCondition(
         initiative=slug, group="service", criterion_id=criterion.id,
         criterion=verdict["criterion"], metric=criterion.metric, rule="window",
         severity="warning", window_start=datetime.fromisoformat(window["start"]),
         window_end=datetime.fromisoformat(window["end"]), observed=verdict["observed"],
-        threshold=criterion.target, plan=criterion.plan,
+        threshold=criterion.target, plan=criterion.plan, unit=unit,
         message=(
-            f"{verdict['criterion']}: observed {verdict['observed']:.6g} in the window "
-            f"from {window['start']}"
+            f"{verdict['criterion']}: {criterion.metric} {shown} in the window from "
+            f"{window['start']}"
         ),
     )  # fmt: skip

@@ -5,10 +5,16 @@ within the latency bound). Its *error budget* is the share ``1 - objective`` all
 The *burn rate* over a window is the bad share there divided by the budget: burning at 1 spends
 the budget exactly over the SLO period, at 14.4 it spends 2 % of a 30-day budget in an hour.
 
-Alerts follow the multi-window, multi-burn-rate rule of the Google SRE workbook (chapter
-"Alerting on SLOs"): a condition holds at a time when the burn rate over a long window *and*
-over a short window ending then both reach the rule's rate. The long window makes the alert
-significant; the short one makes it stop soon after the incident does.
+Alerts follow the multiwindow, multi-burn-rate table of the Google SRE Workbook (chapter
+"Alerting on SLOs"): a rule holds at a time when the burn rate over its long window *and* over
+its short window ending then both exceed the rule's rate (strictly, as the workbook's
+expressions). The long window makes the alert significant; the short one makes it stop soon
+after the incident does.
+
+One deviation: the workbook's rates assume a small budget. An objective with a large one (a
+``latency_p90`` objective: 10 %; ``latency_p50``: 50 %) can burn at most ``1 / budget`` (10x,
+2x), so a 14.4x page could never fire. :func:`alert_rate` caps each rule's rate at a bad share
+of :data:`MAX_BAD_SHARE` (75 % of requests bad: ``0.75 / budget``), never below 1x.
 
 Everything here is pure: numbers and numpy arrays in, numbers and arrays out.
 """
@@ -28,10 +34,15 @@ Floats = np.ndarray[Any, np.dtype[np.float64]]
 Flags = np.ndarray[Any, np.dtype[np.bool_]]
 
 
+WORKBOOK_PERIOD_S = 30 * 86_400  # the workbook's budget shares are of a 30-day budget
+MAX_BAD_SHARE = 0.75  # a scaled rule never asks for more than this share of requests bad
+
+
 @dataclass(frozen=True)
 class BurnRule:
     """Alert with ``severity`` when the burn rate over ``long_s`` and ``short_s`` seconds (both
-    windows ending at the evaluation time) reaches ``rate``."""
+    windows ending at the evaluation time) exceeds ``rate`` (the workbook's; see
+    :func:`alert_rate` for the rate an objective is held to)."""
 
     severity: str
     long_s: int
@@ -43,15 +54,38 @@ class BurnRule:
         """E.g. ``burn-1h/5m``."""
         return f"burn-{span_name(self.long_s)}/{span_name(self.short_s)}"
 
+    @property
+    def budget_spent(self) -> float:
+        """The share of a 30-day error budget that burning at ``rate`` spends over the long
+        window (the workbook's "error budget consumed": 2 %, 5 %, 10 %)."""
+        return round(self.rate * self.long_s / WORKBOOK_PERIOD_S, 12)
+
 
 PAGE = BurnRule("page", 3600, 300, 14.4)
-TICKET = BurnRule("ticket", 6 * 3600, 1800, 6.0)
-RULES = (PAGE, TICKET)
+PAGE_SLOW = BurnRule("page", 6 * 3600, 1800, 6.0)
+TICKET = BurnRule("ticket", 3 * 86_400, 6 * 3600, 1.0)
+RULES = (PAGE, PAGE_SLOW, TICKET)
 
 
 def span_name(seconds: int) -> str:
-    """``3600`` → ``1h``, ``300`` → ``5m``."""
+    """``259200`` → ``3d``, ``3600`` → ``1h``, ``300`` → ``5m``."""
+    if seconds % 86_400 == 0 and seconds >= 2 * 86_400:
+        return f"{seconds // 86_400}d"
     return f"{seconds // 3600}h" if seconds % 3600 == 0 else f"{seconds // 60}m"
+
+
+def alert_rate(rule: BurnRule, objective: float) -> float:
+    """The burn rate both of ``rule``'s windows must exceed for an SLO of ``objective``.
+
+    The workbook's rate, capped at ``MAX_BAD_SHARE / budget`` so that an objective whose budget
+    is too large to ever reach it (the most it can burn is ``1 / budget``) still alerts when
+    most requests are bad, and never below 1 (burning within the budget raises nothing).
+    A zero budget keeps the workbook's rate (any bad request burns infinitely).
+    """
+    budget = error_budget(objective)
+    if budget == 0.0:
+        return rule.rate
+    return min(rule.rate, max(1.0, round(MAX_BAD_SHARE / budget, 12)))
 
 
 def error_budget(objective: float) -> float:
@@ -114,14 +148,16 @@ def trailing_burn(bad: Counts, total: Counts, steps: int, objective: float) -> F
 def rule_active(
     bad: Counts, total: Counts, objective: float, rule: BurnRule, step_seconds: int
 ) -> Flags:
-    """Whether ``rule`` holds at the end of each step (no requests in a window: it does not)."""
+    """Whether ``rule`` holds at the end of each step: both windows burn faster than
+    :func:`alert_rate` (no requests in a window: it does not)."""
     for span in (rule.long_s, rule.short_s):
         if span % step_seconds:
             raise ValidationError(f"a {span} s window is not a whole number of {step_seconds} s")
+    rate = alert_rate(rule, objective)
     long = trailing_burn(bad, total, rule.long_s // step_seconds, objective)
     short = trailing_burn(bad, total, rule.short_s // step_seconds, objective)
     with np.errstate(invalid="ignore"):
-        return np.asarray((long >= rule.rate) & (short >= rule.rate), dtype=np.bool_)
+        return np.asarray((long > rate) & (short > rate), dtype=np.bool_)
 
 
 def episodes(active: Flags) -> list[tuple[int, int | None]]:
@@ -138,12 +174,15 @@ def episodes(active: Flags) -> list[tuple[int, int | None]]:
 
 def detection_seconds(rule: BurnRule, objective: float, bad_share: float) -> float:
     """How long an incident with ``bad_share`` bad requests (steady traffic, none bad before)
-    takes to set off ``rule``: the long window must reach the rate, the short one too.
+    takes to bring ``rule`` to its rate: the long window must reach it, the short one too (the
+    rule holds at the first evaluation past this time).
 
-    ``rate · budget / bad_share`` of each window must be bad; inf when the incident cannot.
+    ``rate · budget / bad_share`` of each window must be bad; inf when the incident cannot
+    exceed the rate.
     """
     budget = error_budget(objective)
-    if bad_share <= 0 or bad_share < rule.rate * budget:
+    rate = alert_rate(rule, objective)
+    if bad_share <= 0 or bad_share <= rate * budget:
         return math.inf
-    need = rule.rate * budget / bad_share
+    need = rate * budget / bad_share
     return max(need * rule.long_s, need * rule.short_s)
