@@ -38,7 +38,8 @@ from sklearn.metrics import (
 )
 
 from mlpilot.domain.charter import Charter, make_charter
-from mlpilot.domain.criteria import Criterion, make_criterion
+from mlpilot.domain.criteria import Comparator, Constraint, Criterion, make_criterion
+from mlpilot.domain.metrics import CriterionKind
 from mlpilot.engine.connection import duckdb, table
 from mlpilot.errors import ValidationError
 from mlpilot.monitors.performance import evaluate
@@ -59,7 +60,10 @@ WINDOW_KEYS = {
     "verdicts",
     "breaches",
 }
-VERDICT_KEYS = {"criterion_id", "criterion", "metric", "observed", "target", "met", "plan", "note"}
+VERDICT_KEYS = {
+    "criterion_id", "criterion", "metric", "observed", "target", "met", "plan", "note",
+    "operating_point",
+}  # fmt: skip
 BINARY_METRICS = {
     "precision",
     "recall",
@@ -108,9 +112,20 @@ def criterion(metric: str, op: str, target: float, task: str = "binary", **kw: A
     return make_criterion(kind=kind, metric=metric, op=op, target=target, task=task, **kw)
 
 
-CONSTRAINED = criterion(
-    "recall", ">=", 0.6, constraint=("precision", ">=", AT_PRECISION), plan="use the rule"
-)
+# As a workspace stored it before operating points: judged "insufficient", never met; the best
+# value at a threshold chosen afterwards is still shown beside the verdict.
+CONSTRAINED = Criterion(
+    CriterionKind.MODEL, "recall", Comparator.GE, 0.6,
+    constraint=Constraint("precision", Comparator.GE, AT_PRECISION), plan="use the rule",
+)  # fmt: skip
+
+
+def afterwards(verdict: dict[str, Any]) -> float | None:
+    """The best value at a threshold chosen afterwards, shown beside a constrained verdict."""
+    shown = verdict["achievable_afterwards"]
+    assert shown["label"] == "achievable at a threshold chosen afterwards"
+    assert verdict["met"] is None  # never the verdict
+    return shown["value"]  # type: ignore[no-any-return]
 
 
 def utc(values: Any) -> pa.Array:
@@ -208,12 +223,16 @@ def sklearn_binary(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, 
     """scikit-learn's metrics for one window's labeled rows; None where it is undefined."""
     hit = (p >= threshold).astype(int)
     both = 0 < y.sum() < len(y)
+
+    def defined(value: float) -> float | None:
+        return None if math.isnan(value) else float(value)
+
     return {
-        "precision": precision_score(y, hit, zero_division=0),
-        "recall": recall_score(y, hit, zero_division=0),
-        "f1": f1_score(y, hit, zero_division=0),
+        "precision": defined(precision_score(y, hit, zero_division=np.nan)),
+        "recall": defined(recall_score(y, hit, zero_division=np.nan)),
+        "f1": defined(f1_score(y, hit, zero_division=np.nan)),
         "accuracy": accuracy_score(y, hit),
-        "specificity": recall_score(y, hit, pos_label=0, zero_division=0),
+        "specificity": defined(recall_score(y, hit, pos_label=0, zero_division=np.nan)),
         "log_loss": log_loss(y, p, labels=[0, 1]),
         "brier": brier_score_loss(y, p, labels=[0, 1]),
         "roc_auc": roc_auc_score(y, p) if both else None,
@@ -310,7 +329,7 @@ def test_binary_metrics_equal_sklearn_per_window(kind: str) -> None:
         labeled = part.dropna(subset=["label"])
         y, p = labeled["label"].to_numpy(dtype=float).astype(int), labeled["output"].to_numpy()
         (verdict,) = window["verdicts"]
-        assert verdict["observed"] == pytest.approx(
+        assert afterwards(verdict) == pytest.approx(
             best_recall_at_precision(y, p, AT_PRECISION), rel=REL
         )
 
@@ -325,7 +344,7 @@ def test_auc_is_exact_with_more_than_10000_distinct_scores_in_a_window() -> None
     p = case.rows["output"].to_numpy(dtype=float)
     assert window["metrics"]["roc_auc"] == pytest.approx(roc_auc_score(y, p), rel=REL)
     assert window["metrics"]["pr_auc"] == pytest.approx(average_precision_score(y, p), rel=REL)
-    assert window["verdicts"][0]["observed"] == pytest.approx(
+    assert afterwards(window["verdicts"][0]) == pytest.approx(
         best_recall_at_precision(y, p, AT_PRECISION), rel=REL
     )
 
@@ -343,12 +362,12 @@ def test_a_window_with_one_class_has_no_roc_auc(label: float) -> None:
     roc_verdict, constrained = window["verdicts"]
     assert (roc_verdict["observed"], roc_verdict["met"]) == (None, None)
     assert window["breaches"] == [v for v in window["verdicts"] if v["met"] is False]
-    y = np.full(6, int(label))
-    # Without positives no threshold reaches precision 0.7: scikit-learn's final point gives 0.
-    assert constrained["observed"] == best_recall_at_precision(y, np.array(scores), AT_PRECISION)
+    # Without positives no threshold reaches precision 0.7 (scikit-learn's final point, recall
+    # 0 at precision "1", is no threshold): nothing is achievable. With only positives, all is.
+    assert afterwards(constrained) == (None if label == 0.0 else 1.0)
 
 
-def test_when_no_threshold_meets_the_constraint_the_observed_recall_is_zero() -> None:
+def test_when_no_threshold_meets_the_constraint_nothing_is_achievable_afterwards() -> None:
     # The highest score is a negative and precision never reaches 0.7 at any threshold.
     scores = [0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]
     labels = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0]
@@ -358,13 +377,11 @@ def test_when_no_threshold_meets_the_constraint_the_observed_recall_is_zero() ->
     (verdict,) = window["verdicts"]
     precision, _, _ = precision_recall_curve(labels, scores)
     assert not (precision[:-1] >= AT_PRECISION).any()  # only sklearn's final (1, 0) point
-    assert verdict["observed"] == best_recall_at_precision(
-        np.array(labels), np.array(scores), AT_PRECISION
-    )
-    assert verdict["observed"] == 0.0
-    assert verdict["met"] is False
-    assert verdict["note"] == "no threshold satisfies the constraint"
-    assert window["breaches"] == [verdict]
+    assert best_recall_at_precision(np.array(labels), np.array(scores), AT_PRECISION) == 0.0
+    assert afterwards(verdict) is None
+    assert verdict["achievable_afterwards"]["note"] == "no threshold satisfies the constraint"
+    assert (verdict["observed"], verdict["met"]) == (None, None)
+    assert window["breaches"] == []
 
 
 def test_a_window_without_labels_has_no_metrics_and_no_judgement() -> None:
@@ -374,7 +391,7 @@ def test_a_window_without_labels_has_no_metrics_and_no_judgement() -> None:
     report = case.evaluate(charter(baseline_value=0.4, baseline_metric="recall"), criteria)
     first, second = report["windows"]
     assert (first["labeled"], second["labeled"]) == (1, 0)
-    assert set(second) == WINDOW_KEYS
+    assert set(second) == WINDOW_KEYS | {"unscored"}
     assert (second["n"], second["label_coverage"], second["label_delay_hours"]) == (2, 0.0, None)
     assert second["metrics"] == {}
     assert second["baseline"] is None
@@ -399,7 +416,7 @@ def test_a_window_with_one_labeled_row() -> None:
     assert (window["n"], window["labeled"], window["label_delay_hours"]) == (3, 1, 5.0)
     assert window["metrics"]["roc_auc"] is None
     assert window["metrics"]["pr_auc"] == 1.0
-    assert window["verdicts"][0]["observed"] == 1.0
+    assert afterwards(window["verdicts"][0]) == 1.0
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.35, 0.5, 1.0])
@@ -661,9 +678,10 @@ def test_verdicts_cover_every_model_criterion_and_breaches_only_the_failing_ones
     ]
     report = case.evaluate(charter(), criteria)
     for window in report["windows"]:
-        assert set(window) == WINDOW_KEYS | {"calibration", "confusion", "ranking"}
+        assert set(window) == WINDOW_KEYS | {"calibration", "confusion", "ranking", "unscored"}
         verdicts = window["verdicts"]
-        assert all(set(v) == VERDICT_KEYS for v in verdicts)
+        assert set(verdicts[0]) == VERDICT_KEYS | {"achievable_afterwards"}
+        assert all(set(v) == VERDICT_KEYS for v in verdicts[1:])
         assert [v["metric"] for v in verdicts] == [
             "recall",
             "roc_auc",
@@ -685,7 +703,7 @@ def test_verdicts_cover_every_model_criterion_and_breaches_only_the_failing_ones
             metrics["brier"],
         ]
         assert [v["met"] for v in verdicts] == [
-            verdicts[0]["observed"] >= 0.6,
+            None,  # stored without an operating point: insufficient, never met
             False,
             True,
             False,

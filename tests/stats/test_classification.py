@@ -19,6 +19,7 @@ from mlpilot.stats.classification import (
     brier,
     calibration,
     calibration_edges,
+    lift,
     log_loss,
     multiclass_metrics,
     roc_auc,
@@ -30,6 +31,9 @@ EXACT = 1e-12  # relative, wherever the count-based result is mathematically exa
 
 
 def close(actual, expected, rel=EXACT, abs_=1e-15):
+    """Equal to ``rel``; NaN (undefined) only where NaN."""
+    if math.isnan(expected):
+        return math.isnan(actual)
     return math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
 
 
@@ -218,12 +222,13 @@ def test_average_precision_without_positives_is_nan_where_sklearn_says_zero():
 
 
 def sklearn_threshold_metrics(y, yhat):
+    """scikit-learn with zero_division=nan: an undefined ratio is NaN, never 0."""
     return {
-        "precision": metrics.precision_score(y, yhat, zero_division=0),
-        "recall": metrics.recall_score(y, yhat, zero_division=0),
-        "f1": metrics.f1_score(y, yhat, zero_division=0),
+        "precision": metrics.precision_score(y, yhat, zero_division=np.nan),
+        "recall": metrics.recall_score(y, yhat, zero_division=np.nan),
+        "f1": metrics.f1_score(y, yhat, zero_division=np.nan),
         "accuracy": metrics.accuracy_score(y, yhat),
-        "specificity": metrics.recall_score(1 - y, 1 - yhat, zero_division=0),
+        "specificity": metrics.recall_score(1 - y, 1 - yhat, zero_division=np.nan),
     }
 
 
@@ -248,16 +253,33 @@ def test_threshold_metrics_equal_sklearn(seed, n, threshold):
         pytest.param([1], [0], id="one-row"),
     ],
 )
-def test_threshold_metrics_zero_division_is_zero(y, yhat):
+def test_threshold_metrics_zero_division_is_undefined(y, yhat):
     y, yhat = np.array(y), np.array(yhat)
     ours = threshold_metrics(*engine.confusion_counts(y, yhat))
-    assert ours == pytest.approx(sklearn_threshold_metrics(y, yhat), rel=EXACT, abs=0)
+    assert ours == pytest.approx(sklearn_threshold_metrics(y, yhat), rel=EXACT, abs=0, nan_ok=True)
+
+
+def test_threshold_metrics_without_positives_leave_recall_undefined_not_zero():
+    # Issue 14: a window with no positive labels reported recall 0.0.
+    result = threshold_metrics(tp=0, fp=3, fn=0, tn=7)
+    assert math.isnan(result["recall"])
+    assert result["precision"] == 0.0
+    assert result["specificity"] == 0.7
 
 
 def test_threshold_metrics_without_rows():
     result = threshold_metrics(0, 0, 0, 0)
-    assert math.isnan(result.pop("accuracy"))
-    assert result == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "specificity": 0.0}
+    assert all(math.isnan(value) for value in result.values())
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [((5, 5, 5, 85), 5.0), ((0, 10, 10, 80), 0.0), ((0, 0, 10, 90), math.nan),
+     ((5, 5, 0, 90), 10.0), ((0, 5, 0, 95), math.nan), ((0, 0, 0, 0), math.nan)],
+)  # fmt: skip
+def test_lift_is_precision_over_the_share_of_positives(counts, expected):
+    got = lift(*counts)
+    assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected)
 
 
 def test_threshold_metrics_reject_negative_counts():

@@ -23,6 +23,11 @@ when the bound exceeds ``AUC_TOLERANCE``, or when it may have 10,000 distinct sc
 ``EXACT_DISTINCT``) and a step merged scores. The decision rests on exact counts only, so
 every engine takes the same one.
 
+A binary window's totals also hold the confusion counts at each declared operating point
+(:class:`Point`): a threshold, the model's own decision, or a capacity whose selected rows
+:mod:`mlpilot.engine.capacity` marked. Rows without a usable score (NULL or NaN) are left out of
+every sum and counted as ``unscored``.
+
 Nothing but these per-window numbers leaves the engine.
 """
 
@@ -34,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from mlpilot.engine.capacity import scored, selected
 from mlpilot.engine.portable import as_int
 from mlpilot.engine.windows import bucket_index, epoch_seconds, window_index, window_start
 from mlpilot.errors import ValidationError
@@ -48,6 +54,16 @@ GRID_ROWS = 15_000  # windows with more labeled rows go on the grid first
 AUC_TOLERANCE = 1e-4
 CALIBRATION_EDGES = tuple(float(e) for e in np.linspace(0.0, 1.0, 11)[1:-1])
 CURVE_METRICS = ("precision", "recall", "specificity")
+
+
+@dataclass(frozen=True)
+class Point:
+    """Where a binary model's decisions are counted: at a ``threshold`` (score >= value), at
+    each prediction's own ``decision`` (its prediction column is 1), or at ``capacity`` number
+    ``value`` (the rows :func:`mlpilot.engine.capacity.with_selection` selected)."""
+
+    kind: Literal["threshold", "decision", "capacity"]
+    value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,12 @@ def joined(predictions: ir.Table, outcomes: ir.Table) -> ir.Table:
     both = predictions.left_join(latest, "entity_id")
     delay = epoch_seconds(both.label_time) - epoch_seconds(both.time)
     return both.mutate(_delay=delay)
+
+
+def require_score(table: ir.Table) -> None:
+    """A capacity ranks scores: the predictions must carry them."""
+    if "score" not in table.columns:
+        raise ValidationError("a capacity (--top K --per PERIOD) ranks scores: log a score column")
 
 
 def check_binary_labels(outcomes: ir.Table) -> None:
@@ -109,8 +131,11 @@ def _index(start: datetime, window: str) -> int:
     return window_index(start, window)
 
 
-def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[dict[str, Any]]:
-    """One row of sums per window (see the module docstring)."""
+def totals(
+    table: ir.Table, window: str, task: str, threshold: float, points: tuple[Point, ...] = ()
+) -> list[dict[str, Any]]:
+    """One row of sums per window (see the module docstring); a binary row's ``points`` holds
+    the confusion counts at each of ``points``."""
     import ibis
 
     data = _bucket(table, window)
@@ -124,8 +149,10 @@ def totals(table: ir.Table, window: str, task: str, threshold: float) -> list[di
     if task == "binary":
         if "score" not in data.columns:
             raise ValidationError("a binary model's performance needs a score column")
+        metrics["unscored"] = as_int(~scored(data.score)).sum()
         rows = data.group_by("_window").aggregate(**metrics).order_by("_window")
-        return _started(_with_binary_sums(rows.to_pyarrow().to_pylist(), data, threshold), window)
+        found = rows.to_pyarrow().to_pylist()
+        return _started(_with_binary_sums(found, data, threshold, points), window)
     if task == "regression":
         if "prediction" not in data.columns:
             raise ValidationError("a regression model's performance needs a prediction column")
@@ -158,15 +185,16 @@ def _started(rows: list[dict[str, Any]], window: str) -> list[dict[str, Any]]:
 
 
 def _with_binary_sums(
-    rows: list[dict[str, Any]], data: ir.Table, threshold: float
+    rows: list[dict[str, Any]], data: ir.Table, threshold: float, points: tuple[Point, ...]
 ) -> list[dict[str, Any]]:
     """Add the binary sums to each window's row: confusion counts, log loss and Brier sums,
-    calibration bins. One group-by on (window, calibration bin, label, predicted class) of the
-    labeled rows computes them all: a few hundred groups with four sums, several times cheaper
-    in DuckDB than fifty conditional sums per window."""
+    calibration bins, the number of labeled rows with a score. One group-by on (window,
+    calibration bin, label, predicted class at the threshold and at each point) of the labeled
+    rows with a usable score computes them all: a few hundred groups with four sums, several
+    times cheaper in DuckDB than fifty conditional sums per window."""
     import ibis
 
-    labeled = data.filter(data.label.notnull())
+    labeled = data.filter(data.label.notnull() & scored(data.score))
     y = labeled.label.cast("float64")
     p = labeled.score.cast("float64")
     keys = {
@@ -174,6 +202,7 @@ def _with_binary_sums(
         "_cal": sum((as_int(p > edge) for edge in CALIBRATION_EDGES), ibis.literal(0)),
         "_y": y,
         "_predicted": p >= threshold,
+        **{f"_at{i}": _decided(labeled, point) for i, point in enumerate(points)},
     }
     sums = {
         "n": labeled.count(),
@@ -185,24 +214,27 @@ def _with_binary_sums(
     groups = labeled.group_by(**keys).aggregate(**sums).to_pyarrow().to_pylist()
     # A group-by returns its groups in no set order; adding their float sums in one fixed order
     # makes the same data give the same last bit every time.
-    groups.sort(
-        key=lambda g: tuple((g[k] is None, g[k] or 0) for k in ("_cal", "_y", "_predicted"))
-    )
+    ordered = ("_cal", "_y", "_predicted", *(f"_at{i}" for i in range(len(points))))
+    groups.sort(key=lambda g: tuple((g[k] is None, g[k] or 0) for k in ordered))
     bins = len(CALIBRATION_EDGES) + 1
     by_window: dict[Any, dict[str, Any]] = {}
     for row in rows:
         zero: dict[str, float] = dict.fromkeys(("tp", "fp", "fn", "tn"), 0)
-        zero |= {"log_loss_sum": 0.0, "brier_sum": 0.0}
+        zero |= {"log_loss_sum": 0.0, "brier_sum": 0.0, "scored_labeled": 0}
         for b in range(bins):
             zero |= {f"cal_n{b}": 0, f"cal_p{b}": 0.0, f"cal_y{b}": 0.0}
-        by_window[row["_window"]] = row | zero
+        at_points = [dict.fromkeys(("tp", "fp", "fn", "tn"), 0) for _ in points]
+        by_window[row["_window"]] = row | zero | {"points": at_points}
     for group in groups:
         row = by_window[group["_window"]]
         if group["_predicted"] is None or group["_cal"] is None:  # no score: not counted
             continue
         n, positive = int(group["n"]), group["_y"] == 1
-        cell = ("tp" if positive else "fp") if group["_predicted"] else ("fn" if positive else "tn")
-        row[cell] += n
+        row[_cell(group["_predicted"], positive)] += n
+        row["scored_labeled"] += n
+        for i, counts in enumerate(row["points"]):
+            if group[f"_at{i}"] is not None:  # a decision that was not recorded: not counted
+                counts[_cell(group[f"_at{i}"], positive)] += n
         row["log_loss_sum"] += group["log_loss_sum"] or 0.0
         row["brier_sum"] += group["brier_sum"] or 0.0
         b = int(group["_cal"])
@@ -210,6 +242,19 @@ def _with_binary_sums(
         row[f"cal_p{b}"] += group["p_sum"] or 0.0
         row[f"cal_y{b}"] += n * float(group["_y"])
     return list(by_window.values())
+
+
+def _cell(predicted: bool, positive: bool) -> str:
+    return ("tp" if positive else "fp") if predicted else ("fn" if positive else "tn")
+
+
+def _decided(table: ir.Table, point: Point) -> ir.BooleanValue:
+    """Whether each row is predicted positive at ``point``."""
+    if point.kind == "threshold":
+        return table.score.cast("float64") >= point.value
+    if point.kind == "capacity":
+        return table[selected(int(point.value))]
+    return table.prediction.cast("float64") == 1
 
 
 def _only(condition: ir.BooleanValue, value: ir.NumericValue) -> ir.FloatingValue:
@@ -248,8 +293,8 @@ def ranking(
     """
     import ibis
 
-    # A prediction without a score cannot be ranked (nor counted at the threshold, see totals).
-    data = _bucket(table, window).filter(lambda t: t.label.notnull() & t.score.notnull())
+    # A prediction without a usable score cannot be ranked (nor counted at the threshold).
+    data = _bucket(table, window).filter(lambda t: t.label.notnull() & scored(t.score))
     score = data.score.cast("float64")
     if grid == "all":  # the usual case with many scores: no per-row window test
         score = (score * SCORE_BINS).floor() / SCORE_BINS

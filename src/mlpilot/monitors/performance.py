@@ -3,7 +3,8 @@
 The engine half (``mlpilot.engine.performance``) reduces predictions joined to their outcomes
 to per-window sums and counts; the stats half (``mlpilot.stats``) turns them into the metrics
 scikit-learn would compute on the same rows. A window where a model criterion fails yields a
-breach that carries the criterion's fallback plan.
+breach that carries the criterion's fallback plan. Criteria with an operating point are judged
+there (:mod:`mlpilot.monitors.operating`); an undefined value is neither met nor breached.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.charter import Charter, Task
-from mlpilot.domain.criteria import Criterion
+from mlpilot.domain.criteria import Criterion, OperatingPoint
 from mlpilot.domain.metrics import CATALOGUE, CriterionKind
+from mlpilot.engine import capacity
 from mlpilot.engine import performance as engine
 from mlpilot.engine.windows import window_length
 from mlpilot.errors import ValidationError
+from mlpilot.monitors import operating
 from mlpilot.stats.classification import (
     brier,
     calibration,
@@ -58,21 +61,43 @@ def evaluate(
     if task is Task.BINARY:
         engine.check_binary_labels(outcomes)
     outputs = [c for c in ("score", "prediction") if c in predictions.columns]
+    decisions = "prediction" in outputs and _numeric(predictions.prediction)
+    points = operating.points_of(model_criteria if task is Task.BINARY else [], decisions)
     joined = engine.joined(predictions.select("time", "entity_id", *outputs), outcomes)
+    if points.capacities:
+        engine.require_score(joined)
+    joined = capacity.with_selection(joined, points.capacities)
+    marks = [c for c in joined.columns if c.startswith(("_sel", "_period"))]
     # The join is the costly part: computed once into a temporary table the passes share.
-    columns = engine.windowed(joined, window).select("_window", *outputs, "label", "_delay")
+    columns = engine.windowed(joined, window).select("_window", *outputs, "label", "_delay", *marks)
     with columns.cache() as data:
-        sums = engine.totals(data, window, task.value, threshold)
+        sums = engine.totals(data, window, task.value, threshold, points.engine)
         ranking = _ranking(data, window, constraints, sums) if task is Task.BINARY else {}
         confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
+        periods = [
+            {"point": f"top {top} per {per}", "top": top, "per": per,
+             "periods": _capacity_periods(capacity.periods(data, j, per))}
+            for j, (top, per) in enumerate(points.capacities)
+        ]  # fmt: skip
     windows = []
     for row in sums:
         start = _utc(row["_window"])
         metrics, extra = _metrics(
             task, row, ranking.get(row["_window"]), confusions.get(row["_window"])
         )
+        at_points = _at_points(points, row, bool(metrics))
+        if at_points:
+            extra["operating_points"] = [
+                {"point": point.describe(), "confusion": counts, "metrics": at_points[point]}
+                for point, counts in zip(points.declared, row["points"], strict=True)
+            ]
         best = ranking.get(row["_window"], {})
-        verdicts = [_verdict(c, task, metrics, best, constraints) for c in model_criteria]
+        verdicts = [
+            _verdict(c, task, metrics, at_points, best, constraints, threshold)
+            for c in model_criteria
+        ]
+        if task is Task.BINARY:
+            extra["unscored"] = int(row.get("unscored") or 0)
         windows.append(
             {
                 "start": start.isoformat(),
@@ -96,7 +121,40 @@ def evaluate(
         "threshold": threshold,
         "model_version": model_version,
         "windows": windows,
+        "capacity": periods,
     }
+
+
+def _numeric(column: ir.Value) -> bool:
+    return bool(column.type().is_numeric() or column.type().is_boolean())
+
+
+def _at_points(
+    points: operating.Points, row: dict[str, Any], labeled: bool
+) -> dict[OperatingPoint, dict[str, float | None]]:
+    """The metrics at each declared operating point in one window (none before labels)."""
+    if not labeled or not points.declared:
+        return {}
+    return {
+        point: operating.metrics_at(counts)
+        for point, counts in zip(points.declared, row["points"], strict=True)
+    }
+
+
+def _capacity_periods(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per period: precision@k, recall@k and lift@k from the engine's counts (null, never 0,
+    where undefined), with the counts behind them."""
+    result = []
+    for row in rows:
+        tp, acted = row["selected_positives"], row["selected_labeled"]
+        counts = {"tp": tp, "fp": acted - tp, "fn": row["positives"] - tp}
+        counts["tn"] = row["labeled"] - acted - counts["fn"]
+        values = operating.metrics_at(counts)
+        result.append(
+            row | {"precision_at_k": values["precision"], "recall_at_k": values["recall"],
+                   "lift_at_k": values["lift"]}
+        )  # fmt: skip
+    return result
 
 
 def _ranking(
@@ -160,8 +218,10 @@ def _metrics(
     if task is Task.BINARY:
         counts = {k: int(row[k] or 0) for k in ("tp", "fp", "fn", "tn")}
         values |= threshold_metrics(**counts)
-        values["log_loss"] = log_loss(row["log_loss_sum"] or 0.0, labeled)
-        values["brier"] = brier(row["brier_sum"] or 0.0, labeled)
+        # Rows without a usable score are in no sum, so in no denominator either.
+        scored = int(row["scored_labeled"])
+        values["log_loss"] = log_loss(row["log_loss_sum"] or 0.0, scored)
+        values["brier"] = brier(row["brier_sum"] or 0.0, scored)
         pos, neg = (int(ranked["pos"]), int(ranked["neg"])) if ranked else (0, 0)
         ranks = ranked or {}
         values["roc_auc"] = ranks["auc_pairs2"] / (2 * pos * neg) if pos and neg else math.nan
@@ -211,28 +271,28 @@ def _verdict(
     criterion: Criterion,
     task: Task,
     metrics: dict[str, float | None],
+    at_points: dict[OperatingPoint, dict[str, float | None]],
     best: dict[str, Any],
     constraints: tuple[engine.Constraint, ...],
+    threshold: float,
 ) -> dict[str, Any]:
+    """One criterion's verdict in one window, judged at its operating point."""
     name = _ALIASES.get(task, {}).get(criterion.metric, criterion.metric)
-    observed: float | None
-    note = None
-    if not metrics:
-        observed, note = None, "no outcome has arrived for this window yet"
-    elif criterion.constraint is not None:
+    observed, note, extra = operating.judge(criterion, name, metrics, at_points, threshold)
+    if note is not None and note.startswith(f"{name} is not computed"):
+        note = f"{name} is not computed for {task.value} models"
+    verdict = criterion.verdict(observed, note) | extra
+    if criterion.constraint is not None:
+        if "constraint_observed" in extra:
+            verdict["met"] = operating.constrained_met(
+                criterion, observed, extra["constraint_observed"]
+            )
         wanted = _constraint(criterion)
-        if wanted is None:
-            observed, note = None, "this constraint cannot be evaluated from the windows' counts"
-        else:
-            observed = _clean(best.get(f"best{constraints.index(wanted)}"))
-            if observed is None:
-                note = "no threshold satisfies the constraint"
-                observed = 0.0 if best else None
-    else:
-        observed = metrics.get(name)
-        if name not in metrics:
-            note = f"{name} is not computed for {task.value} models"
-    return criterion.verdict(observed, note)
+        afterwards = None
+        if wanted is not None and best:
+            afterwards = _clean(best.get(f"best{constraints.index(wanted)}"))
+        verdict["achievable_afterwards"] = operating.hindsight(afterwards) if best else None
+    return verdict
 
 
 def _baseline(charter: Charter, metrics: dict[str, float | None]) -> dict[str, Any] | None:

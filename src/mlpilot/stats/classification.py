@@ -9,8 +9,9 @@ tests). Thresholded metrics need the four confusion counts, proper scoring rules
 and the calibration curve needs three sums per bin. Each docstring states the per-row term the
 engine must sum so that the result equals ``sklearn.metrics`` (1.9) on the same rows.
 
-Where scikit-learn raises or warns on a window it cannot score (one class only, no rows), these
-functions return NaN so that a monitor shows the window as "undefined" instead of failing.
+Where a metric is undefined — scikit-learn raises, warns, or substitutes its ``zero_division``
+value (one class only, no rows, no positive prediction) — these functions return NaN, so that a
+monitor shows the window as "undefined" with a note and never counts it as met or breached.
 
 **Quantised scores.** The shipped engine does not quantise: it is exact for any number of distinct
 scores. An engine that rounds scores to a grid before grouping (to bound the size of its summary)
@@ -46,6 +47,7 @@ __all__ = [
     "brier",
     "calibration",
     "calibration_edges",
+    "lift",
     "log_loss",
     "multiclass_metrics",
     "roc_auc",
@@ -128,16 +130,19 @@ def average_precision(positives: ArrayLike, negatives: ArrayLike) -> float:
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    """numerator / denominator, or 0.0 when the denominator is 0 (sklearn's zero_division=0)."""
-    return numerator / denominator if denominator > 0 else 0.0
+    """numerator / denominator, or NaN (undefined) when the denominator is 0. scikit-learn's
+    ``zero_division=0`` would say 0.0: a window without positives would then fail a recall
+    criterion it was never tested on."""
+    return numerator / denominator if denominator > 0 else math.nan
 
 
 def threshold_metrics(tp: int, fp: int, fn: int, tn: int) -> dict[str, float]:
     """Precision, recall, F1, accuracy and specificity from the confusion counts at a threshold.
 
-    As scikit-learn with ``zero_division=0``: a ratio whose denominator is 0 is 0.0
-    (specificity is ``recall_score(..., pos_label=0)``). Accuracy is NaN without rows, where
-    scikit-learn raises.
+    As scikit-learn with ``zero_division=np.nan``: a ratio whose denominator is 0 is NaN —
+    recall without positives, precision without a positive prediction, specificity without
+    negatives, F1 without either (specificity is ``recall_score(..., pos_label=0)``). Accuracy
+    is NaN without rows, where scikit-learn raises.
     """
     counts = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
     for name, value in counts.items():
@@ -152,6 +157,16 @@ def threshold_metrics(tp: int, fp: int, fn: int, tn: int) -> dict[str, float]:
         "accuracy": (tp + tn) / total if total > 0 else math.nan,
         "specificity": _ratio(tn, tn + fp),
     }
+
+
+def lift(tp: int, fp: int, fn: int, tn: int) -> float:
+    """Precision over the share of positives: how many times the base rate the acted-on rows
+    hold. NaN when nothing is predicted positive or no row is positive."""
+    total = tp + fp + fn + tn
+    precision, prevalence = _ratio(tp, tp + fp), _ratio(tp + fn, total)
+    if math.isnan(precision) or math.isnan(prevalence) or prevalence == 0:
+        return math.nan
+    return precision / prevalence
 
 
 def log_loss(sum_log_loss: float, n: int) -> float:
