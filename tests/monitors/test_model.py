@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlpilot
+from mlpilot.domain.criteria import Comparator, Constraint, Criterion
+from mlpilot.domain.metrics import CriterionKind
 from mlpilot.engine import drift as drift_engine
 from mlpilot.engine.connection import duckdb, table
 from mlpilot.errors import NotFoundError
@@ -151,7 +153,7 @@ def assert_close(got: Any, expected: Any, path: str = "") -> None:
 
 def test_performance_equals_evaluate_on_the_same_frames(ws: mlpilot.Workspace) -> None:
     churn = create(ws, baseline_value=0.5, baseline_metric="log_loss")
-    churn.add_criterion("model", "recall", ">=", 0.6, at="precision>=0.5", plan=PLAN)
+    churn.add_criterion("model", "recall", ">=", 0.6, at="precision>=0.5", threshold=0.5, plan=PLAN)
     churn.add_criterion("model", "roc_auc", ">=", 0.75)
     churn.add_criterion("service", "latency_p99", "<=", 300)
     predictions, outcomes = monitoring_frames(seed=1)
@@ -432,7 +434,9 @@ def test_splitting_the_imports_changes_nothing(
     k = next(_slugs)  # the workspace fixture is shared by the examples
     whole, parts = create(ws, f"whole-{k}"), create(ws, f"parts-{k}")
     for initiative in (whole, parts):
-        initiative.add_criterion("model", "recall", ">=", 0.6, at="precision>=0.5")
+        initiative.add_criterion(
+            "model", "recall", ">=", 0.6, at="precision>=0.5", top=20, per="day"
+        )
         initiative.log_outcomes(outcomes)
     whole.log_predictions(predictions)
     first = parts.log_predictions(predictions.take(pa.array(order[:cut])))
@@ -446,3 +450,43 @@ def test_splitting_the_imports_changes_nothing(
         for breach in window["breaches"]:
             breach.pop("criterion_id", None)
     assert_close(two, one)
+
+
+def test_a_criterion_stored_without_its_operating_point_keeps_the_light_from_green(
+    ws: mlpilot.Workspace,
+) -> None:
+    # An old workspace's criterion: a constraint, no operating point. It is never met.
+    churn = create(ws)
+    churn.add_criterion("model", "roc_auc", ">=", 0.75)
+    old = Criterion(
+        CriterionKind.MODEL, "recall", Comparator.GE, 0.6,
+        constraint=Constraint("precision", Comparator.GE, 0.5),
+    )  # fmt: skip
+    ws.store.add_criterion("churn", old)
+    log_days(churn, [(40, 40, True, False)])
+    health = churn.health()["model"]
+    auc, recall = health["verdicts"]
+    assert auc["met"] is True
+    assert (recall["observed"], recall["met"]) == (None, None)
+    assert recall["note"].startswith("insufficient: no operating point declared")
+    assert health["status"] == "no-data"
+    assert "recall >= 0.6 at precision >= 0.5: insufficient" in health["reason"]
+
+
+def test_a_window_without_positive_labels_is_not_green_nor_failing(ws: mlpilot.Workspace) -> None:
+    churn = create(ws)
+    churn.add_criterion("model", "recall", ">=", 0.6, plan=PLAN)
+    predictions, _ = monitoring_frames(seed=3, days=1, per_day=30)
+    churn.log_predictions(predictions)
+    churn.log_outcomes(
+        pa.table({
+            "entity_id": predictions["entity_id"],
+            "time": predictions["time"],
+            "label": [0] * predictions.num_rows,
+        })
+    )  # fmt: skip
+    health = churn.health()["model"]
+    (verdict,) = health["verdicts"]
+    assert (verdict["observed"], verdict["met"]) == (None, None)
+    assert health["status"] == "no-data"
+    assert health["reason"].endswith("undefined: no positive label in this window")

@@ -136,7 +136,9 @@ def health(
     """The model group's light: ``ok``, ``failing`` or ``no-data``, with evidence.
 
     Judged on the latest *mature* window (at least half its predictions labeled): failing when a
-    model criterion fails there, else ok. Drift is the data group's (:mod:`monitors.health`).
+    model criterion fails there; ok when every one is met; no-data when one could not be judged
+    (an undefined metric, a criterion without its operating point), with the reason. Drift is
+    the data group's (:mod:`monitors.health`).
     """
     with event_tables(events, charter.slug) as tables:
         if not tables.has("predictions"):
@@ -149,9 +151,15 @@ def health(
         return {"window": window, "status": "no-data", "reason": "no window has enough labels yet"}
     latest = mature[-1]
     breached = [w for w in mature if w["breaches"]]
+    # An undefined value (no positive label, no operating point declared) is neither met nor
+    # breached: without a breach, the light is green only when every criterion was judged met.
+    unjudged = [v for v in latest["verdicts"] if v["met"] is None]
+    status = "failing" if latest["breaches"] else "no-data" if unjudged else "ok"
+    reason = "; ".join(f"{v['criterion']}: {v['note']}" for v in unjudged)
     return {
         "window": window,
-        "status": "failing" if latest["breaches"] else "ok",
+        "status": status,
+        **({"reason": f"not judged in the latest mature window — {reason}"} if reason else {}),
         "judged_window": latest["start"],
         "judged_window_end": latest["end"],
         "label_coverage": latest["label_coverage"],
