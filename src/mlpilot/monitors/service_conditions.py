@@ -50,6 +50,7 @@ class ServiceCondition:
     threshold: float
     plan: str | None
     message: str
+    summary: str = ""  # the message without the criterion, short: for a report's cell
     unit: str | None = None
     burn_rate: dict[str, Any] | None = None
     budget_left: dict[str, Any] | None = None
@@ -81,7 +82,10 @@ class ServiceCondition:
     def _details(self) -> dict[str, Any]:
         labelled = {"burn_rate": self.burn_rate, "budget_left": self.budget_left}
         extra = {k: v for k, v in labelled.items() if v is not None}
-        return {"rule": self.rule, "message": self.message, "unit": self.unit, **extra}
+        return {
+            "rule": self.rule, "message": self.message, "summary": self.summary,
+            "unit": self.unit, **extra,
+        }  # fmt: skip
 
 
 def rule_record(rule: slo.BurnRule, objective: float) -> dict[str, Any]:
@@ -158,6 +162,10 @@ class Judge:
                 "workbook_rate": rule.rate, "error_budget": slo.error_budget(self.o.objective),
                 "period": self.period, "stands_for": stands_for,
             },
+            summary=(
+                f"burn rate of the {_share(self.o.objective)} error budget {_times(long)} over "
+                f"{longw} and {_times(short)} over {shortw} ({rule.severity} above {rate:g}×)"
+            ),
             message=(
                 f"{base['criterion']}: {self._metric(base['observed'], longw)}; error budget "
                 f"({stands_for}) at burn rate {_times(long)} over {longw} and {_times(short)} "
@@ -176,11 +184,16 @@ class Judge:
                 "error_budget": slo.error_budget(self.o.objective), "period": self.period,
                 "stands_for": stands_for,
             },
+            summary=f"error budget ({_share(self.o.objective)}) {spent} over {self.period}",
             message=(
                 f"{base['criterion']}: {self._metric(base['observed'], self.period)}; the "
                 f"error budget of the period ({stands_for}) is {spent}"
             ),
         )  # fmt: skip
+
+
+def _share(objective: float) -> str:
+    return f"{slo.error_budget(objective) * 100:.10g} %"
 
 
 def _times(rate: float | None) -> str:

@@ -130,6 +130,7 @@ def warning(
         severity="warning", window_start=datetime.fromisoformat(window["start"]),
         window_end=datetime.fromisoformat(window["end"]), observed=verdict["observed"],
         threshold=criterion.target, plan=criterion.plan, unit=unit,
+        summary=f"{criterion.metric} {shown} in the window from {window['start'][:16]}",
         message=(
             f"{verdict['criterion']}: {criterion.metric} {shown} in the window from "
             f"{window['start']}"

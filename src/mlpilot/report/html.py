@@ -136,12 +136,13 @@ def _monitors(health: dict[str, Any] | None, alerts: list[dict[str, Any]] | None
     )
     table = (
         _table(
-            ["group", "criterion", "severity", "since", "plan"],
+            ["group", "criterion", "severity", "what holds", "since", "plan"],
             [
                 [
                     e(a["group"]),
                     e(a["criterion"]),
                     e(a["severity"]),
+                    "<br>".join(e(h) for h in a.get("holds", [])),
                     e(day(a["first_seen"])),
                     e(a["plan"] or "-"),
                 ]

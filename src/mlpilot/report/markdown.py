@@ -133,12 +133,13 @@ def _monitors(health: dict[str, Any] | None, alerts: list[dict[str, Any]] | None
     lines.append("")
     if alerts:
         lines += _table(
-            ["group", "criterion", "severity", "since", "plan"],
+            ["group", "criterion", "severity", "what holds", "since", "plan"],
             [
                 [
                     esc(a["group"]),
                     esc(a["criterion"]),
                     esc(a["severity"]),
+                    esc("; ".join(a.get("holds", []))),
                     day(a["first_seen"]),
                     esc(a["plan"] or "-"),
                 ]

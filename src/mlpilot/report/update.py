@@ -100,7 +100,7 @@ def build_update(
     for kind in ("model", "impact"):
         if uncertainty[kind] is None:
             missing.append(f"{kind} uncertainty: never recorded")
-    health = _section(missing, "monitors", lambda: _health(initiative))
+    health = _section(missing, "monitors", lambda: _health(initiative, now))
     if health is not None and all(g.get("status") == "no-data" for g in health.values()):
         missing.append("monitors: no monitoring data yet")
     alerts = _section(missing, "alerts", lambda: _alerts(initiative))
@@ -128,12 +128,37 @@ def build_update(
     }
 
 
-def _health(initiative: Initiative) -> dict[str, Any]:
+def _health(initiative: Initiative, now: datetime) -> dict[str, Any]:
     health = getattr(initiative, "health", None)
     if health is not None:
-        return dict(health())
+        return dict(health(now=now))  # the lights at the update's time, as its alerts
     return {"model": initiative.model_health()}  # type: ignore[attr-defined]  # older facade
 
 
+_RANK = {"warning": 0, "ticket": 1, "page": 2}
+
+
 def _alerts(initiative: Initiative) -> list[dict[str, Any]]:
-    return [a.to_dict() for a in initiative.alerts(open_only=True)]
+    """The open alerts, one row per group and criterion: a service criterion can hold several
+    conditions at once (pages, tickets, a spent budget, a failing window), which would read as
+    identical rows. A row has the worst ``severity``, the earliest ``first_seen`` and ``holds``:
+    what each condition says, worst first."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for alert in sorted(
+        (a.to_dict() for a in initiative.alerts(open_only=True)),
+        key=lambda a: -_RANK.get(a["severity"], 0),
+    ):
+        held = f"{alert['severity']}: {_what(alert)}"
+        row = rows.setdefault((alert["group"], alert["criterion"]), alert | {"holds": []})
+        row["first_seen"] = min(row["first_seen"], alert["first_seen"])
+        if held not in row["holds"]:
+            row["holds"].append(held)
+    return list(rows.values())
+
+
+def _what(alert: dict[str, Any]) -> str:
+    summary = (alert.get("details") or {}).get("summary")
+    if summary:
+        return str(summary)
+    observed = alert.get("observed")
+    return "failing" if observed is None else f"observed {observed:.4g}"
