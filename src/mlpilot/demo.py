@@ -117,10 +117,12 @@ def _churn(workspace: Workspace, start: datetime) -> None:
         started=start,
     )
     replay(churn, start, CHURN_MOVES)
+    # Judged as the team uses the model: the 500 highest scores of each week are called.
     churn.add_criterion(
-        "model", "recall", ">=", 0.6, at="precision>=0.5",
+        "model", "lift", ">=", 2.0, top=500, per="week",
         plan="Keep the usage-drop rule for the call list",
     )  # fmt: skip
+    churn.add_criterion("model", "precision", ">=", 0.6, top=500, per="week")
     churn.add_criterion("model", "roc_auc", ">=", 0.75)
     churn.add_criterion(
         "service", "latency_p99", "<=", 300, plan="Serve the nightly batch scores from cache"
@@ -128,7 +130,9 @@ def _churn(workspace: Workspace, start: datetime) -> None:
     churn.add_criterion("service", "error_rate", "<=", 0.01)
     churn.add_criterion(
         "impact", "retention_30d", ">=", 0.02,
-        guardrails=["offer_cost_per_customer", "support_call_minutes"],
+        guardrails=[
+            "offer_cost_per_customer:lower:margin=0.1", "support_call_minutes:lower:margin=0.1"
+        ],
         plan="Stop the offers and return to the usage-drop rule",
     )  # fmt: skip
     churn.add_criterion("data", "rows", ">=", 50_000, plan="Pool two quarters before retraining")

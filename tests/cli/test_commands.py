@@ -169,8 +169,8 @@ def test_criteria_add_each_kind_list_remove(churn: Cli):
     )  # fmt: skip
     churn.ok(
         "criteria", "add", "churn", "--kind", "impact", "--metric", "retention_30d", "--op",
-        ">=", "--target", "0.02", "--guardrail", "offer_cost", "--guardrail", "call_minutes",
-        "--effect", "absolute", "--plan", "Stop the offers",
+        ">=", "--target", "0.02", "--guardrail", "offer_cost:lower", "--guardrail",
+        "call_minutes:lower", "--effect", "absolute", "--plan", "Stop the offers",
     )  # fmt: skip
     churn.ok(
         "criteria", "add", "churn", "--kind", "data", "--metric", "rows", "--op", ">=",
@@ -191,7 +191,7 @@ def test_criteria_add_each_kind_list_remove(churn: Cli):
     assert service_c["target"] == 300
     assert service_c["constraint"] is None
     assert impact_c["effect"] == "absolute"
-    assert impact_c["guardrails"] == ["offer_cost", "call_minutes"]
+    assert impact_c["guardrails"] == ["offer_cost:lower", "call_minutes:lower"]
     assert impact_c["target"] == 0.02
     assert data_c["metric"] == "rows"
     assert data_c["target"] == 50000

@@ -66,7 +66,17 @@ def test_analyze_a_stats_file(cli: Cli, tmp_path: Path):
     assert row["verdict"] is None
     bayes = cli.json("experiment", "analyze", "--stats", str(stats), "--method", "bayesian")
     assert bayes["results"][0]["p_value"] is None
+    assert bayes["results"][0]["chance_to_win"] is None  # no direction in the file: no "win"
+    assert bayes["interval"] == {"kind": "credible interval", "level": 0.95}
+    assert bayes["prior"]["source"] == "default"
+    directed = write_stats(tmp_path / "d.csv", [dict(r, direction="higher") for r in GB_ROWS])
+    bayes = cli.json("experiment", "analyze", "--stats", str(directed), "--method", "bayesian")
+    assert bayes["results"][0]["direction"] == "higher"
     assert 0.5 < bayes["results"][0]["chance_to_win"] < 1
+    assert (
+        "chance to win"
+        in cli.ok("experiment", "analyze", "--stats", str(directed), "--method", "bayesian").out
+    )
     text = cli.ok("experiment", "analyze", "--stats", str(stats), "--method", "sequential")
     assert "sample ratio" in text.out
 
@@ -152,7 +162,7 @@ def test_create_log_analyze_end_to_end(cli: Cli, tmp_path: Path):
         "--target",
         "0.02",
         "--guardrail",
-        "cost",
+        "cost:lower:margin=0.05",
     )
     cli.ok(
         "experiment",

@@ -65,10 +65,10 @@ def test_impact_criterion_with_absolute_effect_and_guardrails():
         op=">",
         target=1.5,
         effect="ABSOLUTE",
-        guardrails=["refund_rate, churn_30d", "Refund_Rate"],
+        guardrails=["refund_rate:lower, churn_30d:lower", "Refund_Rate:lower"],
     )
     assert criterion.effect is EffectScale.ABSOLUTE
-    assert criterion.guardrails == ("refund_rate", "churn_30d")
+    assert criterion.guardrails == ("refund_rate:lower", "churn_30d:lower")
 
 
 def test_plan_is_stripped_and_blank_plan_is_none():
@@ -189,7 +189,7 @@ def test_bad_kpi_name_is_refused(kpi):
 
 
 def test_bad_guardrail_name_is_refused():
-    with pytest.raises(ValidationError, match="invalid KPI name 'refund-rate'"):
+    with pytest.raises(ValidationError, match="invalid guardrail name 'refund-rate'"):
         make_criterion(
             kind="impact", metric="revenue", op=">=", target=0.01, guardrails=["refund-rate"]
         )
@@ -198,7 +198,7 @@ def test_bad_guardrail_name_is_refused():
 def test_kpi_that_is_its_own_guardrail_is_refused():
     with pytest.raises(ValidationError, match="own guardrail"):
         make_criterion(
-            kind="impact", metric="Revenue", op=">=", target=0.01, guardrails=["revenue"]
+            kind="impact", metric="Revenue", op=">=", target=0.01, guardrails=["revenue:higher"]
         )
 
 
@@ -362,10 +362,15 @@ def test_describe_keeps_the_target_exact():
 
 def test_describe_relative_effect_with_guardrails():
     criterion = make_criterion(
-        kind="impact", metric="conversion_rate", op=">=", target=0.02, guardrails=["refund_rate"]
+        kind="impact",
+        metric="conversion_rate",
+        op=">=",
+        target=0.02,
+        guardrails=["refund_rate:lower:margin=0.01", "nps:higher"],
     )
     assert criterion.describe() == (
-        "conversion_rate >= +2.0% (relative effect); guardrails: refund_rate"
+        "conversion_rate >= +2.0% (relative effect); guardrails: refund_rate (lower is better; "
+        "a rise beyond 1.0% is harm), nps (higher is better; any fall is harm)"
     )
 
 

@@ -71,15 +71,22 @@ def test_a_degrading_guardrail_fails_the_treatment():
         "kpi": {"a": gaussian(20000, 10, 2), "b": gaussian(20000, 11, 2)},
         "cost": {"a": gaussian(20000, 5, 1), "b": gaussian(20000, 5.5, 1)},
     }
-    metrics = [MetricDef("kpi"), MetricDef("cost", higher_is_better=False)]
-    result = report(arms, [kpi(guardrails=("cost",))], metrics=metrics)
+    result = report(arms, [kpi(guardrails=("cost:lower",))])
     assert result["verdict"] == "fail"
     assert "guardrail cost degrades" in result["reason"]
     cost_row = next(r for r in result["results"] if r["metric"] == "cost")
     assert cost_row["role"] == "guardrail"
     assert cost_row["verdict"] == "fail"
-    # The same rise is no degradation when higher is better.
-    assert report(arms, [kpi(guardrails=("cost",))])["verdict"] == "pass"
+    assert cost_row["direction"] == "lower"
+    # The direction may come from the metric's declaration instead (a legacy guardrail name).
+    metrics = [MetricDef("cost", higher_is_better=False)]
+    assert report(arms, [kpi(guardrails=("cost",))], metrics=metrics)["verdict"] == "fail"
+    # The same rise is no harm when higher is better.
+    assert report(arms, [kpi(guardrails=("cost:higher",))])["verdict"] == "pass"
+    # Nothing assumes a direction: a guardrail without one cannot pass.
+    unknown = report(arms, [kpi(guardrails=("cost",))])
+    assert unknown["verdict"] == "inconclusive"
+    assert "cost has no direction" in unknown["reason"]
 
 
 def test_lower_is_better_criterion_and_absolute_scale():
@@ -112,7 +119,15 @@ def test_multiple_arms_and_corrections():
     assert adjusted[0] == pytest.approx(min(1.0, raw[0] * 6))
     assert result["results"][0]["chance_to_win"] is None
     bayes = report(arms, None, method="bayesian")
-    assert all(r["p_value"] is None and 0 < r["chance_to_win"] < 1 for r in bayes["results"])
+    # No direction, no chance to win: the posterior is given, "winning" is not assumed.
+    assert all(r["p_value"] is None and r["chance_to_win"] is None for r in bayes["results"])
+    assert all(r["effect_rel_ci"][0] is not None for r in bayes["results"])
+    metrics = [MetricDef(m, higher_is_better=m != "m3") for m in arms]
+    bayes = report(arms, None, method="bayesian", metrics=metrics)
+    assert all(0 < r["chance_to_win"] < 1 for r in bayes["results"])
+    lower = {r["variant"]: r["chance_to_win"] for r in bayes["results"] if r["metric"] == "m3"}
+    higher = {r["variant"]: r["chance_to_win"] for r in bayes["results"] if r["metric"] == "m2"}
+    assert lower["b"] == pytest.approx(1 - higher["b"])  # m2 and m3 have the same data
 
 
 def test_no_criteria_and_missing_statistics():
@@ -168,9 +183,20 @@ def test_experiment_round_trip_keeps_the_criteria_snapshot(ws: mlpilot.Workspace
         baseline="b",
     )
     assert latest_verdict(ws, "churn") is None
-    churn.add_criterion("impact", "kpi", ">=", 0.05, guardrails=["cost"])
+    with pytest.raises(ValidationError, match="cost:lower"):
+        churn.add_criterion("impact", "kpi", ">=", 0.05, guardrails=["cost"])
+    churn.add_criterion("impact", "kpi", ">=", 0.05, guardrails=["cost:lower:margin=0.02"])
+    with pytest.raises(ValidationError, match="has no direction"):
+        churn.create_experiment("exp", variants=["control", "treatment"], metrics=["other"])
+    with pytest.raises(ValidationError, match="lower is better"):
+        churn.create_experiment("exp", variants=["control", "treatment"], metrics=["kpi:lower"])
     created = churn.create_experiment("exp", variants=["control", "treatment"], metrics=[])
-    assert [m["name"] for m in created["metrics"]] == ["kpi", "cost"]
+    assert [(m["name"], m["higher_is_better"]) for m in created["metrics"]] == [
+        ("kpi", True),
+        ("cost", False),
+    ]
+    assert created["criteria"][0]["direction"] == "higher"
+    assert created["criteria"][0]["guardrails"] == ["cost:lower:margin=0.02"]
     churn.add_criterion("impact", "kpi", ">=", 0.5)  # later goalposts do not apply
     assert len(churn.experiments()[0]["criteria"]) == 1
     with pytest.raises(AlreadyExistsError, match="exp"):
@@ -188,6 +214,8 @@ def test_experiment_round_trip_keeps_the_criteria_snapshot(ws: mlpilot.Workspace
     assert latest["verdict"] == "pass"
     assert latest["experiment"] == "exp"
     assert 0.99 < latest["probability"] <= 1
+    assert latest["probability_kind"] == "posterior probability"
+    assert "default" in latest["prior"]
     assert churn.impact() == latest
 
 
@@ -205,7 +233,7 @@ def test_the_demo_experiment_has_a_pre_period_and_a_verdict(tmp_path):
             baseline="b",
         )
         churn.add_criterion(
-            "impact", "retention_30d", ">=", 0.02, guardrails=["offer_cost_per_customer"]
+            "impact", "retention_30d", ">=", 0.02, guardrails=["offer_cost_per_customer:lower"]
         )
         result = add_demo_experiment(churn, T0, units=3000)
         assert result["experiment"] == NAME

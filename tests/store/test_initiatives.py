@@ -151,7 +151,7 @@ def test_criteria_of_all_four_kinds_round_trip(
         ">=",
         0.02,
         effect="absolute",
-        guardrails=["complaints", "Support_Tickets"],
+        guardrails=["complaints:lower", "Support_Tickets:lower:margin=5%"],
         plan="stop and keep the rules",
     )
 
@@ -191,7 +191,7 @@ def test_criteria_of_all_four_kinds_round_trip(
         0.02,
     )
     assert impact.effect is EffectScale.ABSOLUTE
-    assert impact.guardrails == ("complaints", "support_tickets")
+    assert impact.guardrails == ("complaints:lower", "support_tickets:lower:margin=0.05")
     assert impact.plan == "stop and keep the rules"
 
     ids = [c.id for c in (model, service, data, impact)]

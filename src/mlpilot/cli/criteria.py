@@ -26,7 +26,10 @@ def add(
         None, help="Impact criteria: relative (default) or absolute."
     ),
     guardrail: list[str] = typer.Option(
-        [], "--guardrail", help="Impact criteria: a metric that must not degrade (repeatable)."
+        [],
+        "--guardrail",
+        help="Impact criteria: a metric that must not be harmed, NAME:lower|higher[:margin=M] "
+        "(M: the largest relative harm accepted, e.g. cost:lower:margin=0.05); repeatable.",
     ),
     plan: str | None = typer.Option(None, help="The fallback plan when the criterion fails."),
     threshold: float | None = typer.Option(

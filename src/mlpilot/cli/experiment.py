@@ -38,7 +38,10 @@ def create(
     variants: str = typer.Option(..., help="Comma-separated variants, control first."),
     split: str | None = typer.Option(None, help="Planned shares, e.g. 50,50 (default: equal)."),
     metric: list[str] = typer.Option(
-        [], "--metric", help="NAME[:mean|conversion|ratio][:NUM/DEN][:cap=Q][:lower]; repeat."
+        [],
+        "--metric",
+        help="NAME[:mean|conversion|ratio][:NUM/DEN][:cap=Q]:higher|lower (which way is better; "
+        "a criterion's KPI or guardrail has it already); repeat.",
     ),
     pre_days: float = typer.Option(30.0, help="Days before exposure that feed CUPED."),
     as_json: bool = JSON_OPTION,
@@ -92,8 +95,10 @@ def analyze(
     alpha: float = typer.Option(0.05, help="1 - the confidence (credible) level."),
     sided: str = typer.Option("two", help="Frequentist: two, greater or less."),
     correction: str = typer.Option("holm", help="Across metrics and arms: holm, bh or none."),
-    prior_mean: float | None = typer.Option(None, help="Bayesian: prior mean, relative effect."),
-    prior_sd: float | None = typer.Option(None, help="Bayesian: prior sd, relative effect."),
+    prior_mean: float | None = typer.Option(
+        None, help="Prior mean of the relative effect (default: the workspace's or mlpilot's)."
+    ),
+    prior_sd: float | None = typer.Option(None, help="Prior sd of the relative effect."),
     tuning: float = typer.Option(5000.0, help="Sequential: units where the bound is tightest."),
     split: str | None = typer.Option(None, help="With --stats: planned shares for the SRM."),
     until: str | None = typer.Option(None, help="Only events and exposures up to this time."),
@@ -118,8 +123,8 @@ def analyze(
         from mlpilot.monitors.experiment_runs import read_stats
         from mlpilot.monitors.impact import analyze as run
 
-        variants, arms = read_stats(stats)
-        report = run(arms, variants, split=_shares(split), **options)
+        variants, arms, metrics = read_stats(stats)
+        report = run(arms, variants, split=_shares(split), metrics=metrics, **options)
     elif slug is None or name is None:
         raise ValidationError("name the experiment (SLUG NAME) or give --stats FILE")
     else:
@@ -143,9 +148,13 @@ def _render(report: dict[str, Any]) -> None:
     for r in report["results"]:
         low, high = r["effect_rel_ci"]
         effect = f"{_fmt(r['effect_rel'], True)} [{_fmt(low, True)}, {_fmt(high, True)}]"
+        if r.get("note"):  # no valid relative interval: the absolute one is what is judged
+            low, high = r["effect_abs_ci"]
+            effect = f"{_fmt(r['effect_abs'])} [{_fmt(low)}, {_fmt(high)}] (absolute)"
         rows.append(
             (
                 r["metric"],
+                r["direction"] or "?",
                 f"{r['variant']} ({r['n']})",
                 f"{_fmt(r['mean'])} vs {_fmt(r['control_mean'])}",
                 effect,
@@ -153,11 +162,28 @@ def _render(report: dict[str, Any]) -> None:
                 r["flag"] or r["verdict"] or "",
             )
         )
-    header = ["metric", "variant (n)", "mean vs control", "relative effect [interval]"]
+    interval = report["interval"]
+    header = ["metric", "better", "variant (n)", "mean vs control", "relative effect [interval]"]
     header += ["chance" if bayes else "p", "verdict"]
     console.print(table(None, header, rows))
+    console.print(f"intervals: {interval['level']:.0%} {interval['kind']}")
+    if bayes:
+        console.print("chance to win: posterior probability that the metric moved the right way")
+    for g in report.get("guardrails", []):
+        harm = g["probability_harm"]
+        shown = "-" if harm is None else f"{harm:.2f}"
+        console.print(f"guardrail {g['metric']} ({g['variant']}): {g['verdict']} — posterior "
+                      f"probability of harm {shown}; {g['reason']}")  # fmt: skip
     srm = "SRM!" if report["srm"] else "ok"
     console.print(f"sample ratio: {srm} (p = {report['srm_p_value']:.3g})")
+    stated = report.get("impact_probability")
+    if stated is not None:
+        value = "none" if stated["value"] is None else f"{stated['value']:.2f}"
+        which = f" ({stated['variant']})" if stated["variant"] else ""
+        note = f" — {stated['note']}" if stated["note"] else ""
+        console.print(f"posterior probability that the chosen arm{which} meets every impact "
+                      f"criterion: {value}{note}")  # fmt: skip
+    console.print(f"prior: {report['prior']['text']}")
     if report["verdict"] is not None:
         console.print(f"verdict: [bold]{report['verdict']}[/bold] — {report['reason']}")
 

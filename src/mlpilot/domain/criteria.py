@@ -20,6 +20,7 @@ from mlpilot.domain.metrics import (
     MetricSpec,
     metric_spec,
 )
+from mlpilot.domain.guardrails import parse_guardrails
 from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
 from mlpilot.errors import ValidationError
 
@@ -149,7 +150,8 @@ class Criterion:
             c = self.constraint
             text += f" at {c.metric} {c.op.value} {_number(c.target)}"
         if self.guardrails:
-            text += f"; guardrails: {', '.join(self.guardrails)}"
+            shown = (g.describe() for g in parse_guardrails(self.guardrails, strict=False))
+            text += f"; guardrails: {', '.join(shown)}"
         return text
 
 
@@ -300,13 +302,15 @@ def make_criterion(
     scale: EffectScale | None = None
     if kind is CriterionKind.IMPACT:
         name = metric.strip().lower()
-        for kpi in (name, *guardrail_names):
-            if not _KPI.match(kpi):
-                raise ValidationError(
-                    f"invalid KPI name {kpi!r}: use snake_case letters, digits and underscores"
-                )
-        if name in guardrail_names:
+        if not _KPI.match(name):
+            raise ValidationError(
+                f"invalid KPI name {name!r}: use snake_case letters, digits and underscores"
+            )
+        # Each guardrail declares its direction (and margin); stored in canonical form.
+        parsed_guardrails = parse_guardrails(guardrail_names)
+        if name in {g.name for g in parsed_guardrails}:
             raise ValidationError(f"KPI {name!r} cannot also be its own guardrail")
+        guardrail_names = tuple(g.spec for g in parsed_guardrails)
         scale = parse_choice(EffectScale, effect or EffectScale.RELATIVE, "effect scale")
     else:
         name = _catalogued(kind, metric, target, task)

@@ -45,7 +45,7 @@ class MetricDef:
     numerator: str | None = None  # the event metric; the metric's own name when None
     denominator: str | None = None  # ratio metrics only
     cap: float | None = None
-    higher_is_better: bool = True
+    higher_is_better: bool | None = None  # declared, or given by a criterion; never assumed
 
     @property
     def source(self) -> str:
@@ -241,8 +241,9 @@ def stats_rows(
 def parse_metric(spec: str) -> MetricDef:
     """Parse ``NAME[:TOKEN…]``: a kind (``mean``, ``conversion``, ``ratio``), ``NUM/DEN`` (a
     ratio's event metrics), ``from=EVENT`` (another event metric), ``cap=Q`` (a percentile)
-    and ``lower`` (lower is better), e.g. ``aov:ratio:revenue/orders`` or
-    ``revenue:cap=0.99``."""
+    and the direction, ``higher`` or ``lower`` (which way is better), e.g.
+    ``aov:ratio:revenue/orders:higher`` or ``cost:cap=0.99:lower``. A metric without a
+    direction gets it from the impact criterion that names it, or is refused at creation."""
     import re
 
     name, *tokens = [part.strip() for part in spec.strip().split(":")]
@@ -252,8 +253,10 @@ def parse_metric(spec: str) -> MetricDef:
     for token in tokens:
         if token in METRIC_KINDS:
             fields["kind"] = token
-        elif token == "lower":
-            fields["higher_is_better"] = False
+        elif token in ("higher", "lower"):
+            if "higher_is_better" in fields:
+                raise ValidationError(f"metric {spec!r} gives its direction twice")
+            fields["higher_is_better"] = token == "higher"
         elif "/" in token:
             fields["numerator"], _, fields["denominator"] = (
                 s.strip() for s in token.partition("/")
@@ -268,7 +271,7 @@ def parse_metric(spec: str) -> MetricDef:
         else:
             raise ValidationError(
                 f"unknown token {token!r} in metric {spec!r}; use a kind "
-                f"({', '.join(METRIC_KINDS)}), NUM/DEN, from=EVENT, cap=Q or lower"
+                f"({', '.join(METRIC_KINDS)}), NUM/DEN, from=EVENT, cap=Q, higher or lower"
             )
     metric = MetricDef(**fields)
     check_metric(metric)

@@ -80,7 +80,7 @@ class EvidenceMethods(MonitoringMethods):
         store = ExperimentStore(self._store.engine)
         record = store.get(self.slug, name)
         end = None if until is None else parse_time(until, _now(), "analysis end")
-        report = run(self.workspace.events, record, until=end, **options)
+        report = run(self.workspace.events, record, until=end, history=store, **options)
         if save:
             at = _now()
             store.add_analysis(record.id, at=at, method=report["method"],

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.criteria import Criterion
+from mlpilot.domain.guardrails import direction_word, kpi_direction, parse_guardrails
 from mlpilot.domain.metrics import CriterionKind
 from mlpilot.engine.experiments import (
     MetricDef,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from mlpilot.store.experiments import ExperimentRecord
 
 REQUIRED = ("variant", "metric", "n", "sum", "sum_squares")
+DIRECTION = "direction"  # optional --stats column: higher or lower (which way is better)
 OPTIONAL = (
     "denominator_sum",
     "denominator_sum_squares",
@@ -48,6 +50,7 @@ def snapshot(criteria: list[Criterion]) -> list[dict[str, Any]]:
             "op": c.op.value,
             "target": c.target,
             "effect": c.effect.value if c.effect else "relative",
+            "direction": direction_word(kpi_direction(c.op.value)),  # from the comparator
             "guardrails": list(c.guardrails),
             "plan": c.plan,
             "describe": c.describe(),
@@ -58,22 +61,60 @@ def snapshot(criteria: list[Criterion]) -> list[dict[str, Any]]:
 
 
 def definitions(specs: list[str | MetricDef], criteria: list[dict[str, Any]]) -> list[MetricDef]:
-    """Parsed metric definitions; a criterion's KPI or guardrail not among them is added as a
-    ``mean`` metric of the event metric of that name."""
+    """Parsed metric definitions, each with its direction; a criterion's KPI or guardrail not
+    among them is added as a ``mean`` metric of the event metric of that name.
+
+    A direction comes from the spec (``:higher``/``:lower``) or from the criterion that names
+    the metric (a KPI's comparator, a guardrail's declaration); a metric with none, or with two
+    that disagree, is refused."""
     metrics = [parse_metric(s) if isinstance(s, str) else s for s in specs]
     for m in metrics:
         check_metric(m)
     names = [m.name for m in metrics]
     if len(set(names)) != len(names):
         raise ValidationError(f"metric names must be unique, got {', '.join(names)}")
-    for c in criteria:
-        for name in (c["metric"], *c["guardrails"]):
-            if name not in names:
-                metrics.append(MetricDef(name))
-                names.append(name)
+    given = _criterion_directions(criteria)
+    for name in given:
+        if name not in names:
+            metrics.append(MetricDef(name))
+            names.append(name)
     if not metrics:
         raise ValidationError("an experiment needs at least one --metric (or an impact criterion)")
-    return metrics
+    resolved = []
+    for m in metrics:
+        declared, (implied, source) = m.higher_is_better, given.get(m.name, (None, ""))
+        if declared is not None and implied is not None and declared != implied:
+            raise ValidationError(
+                f"metric {m.name!r} is declared :{direction_word(declared)} but {source} says "
+                f"{direction_word(implied)} is better; make them agree"
+            )
+        direction = declared if declared is not None else implied
+        if direction is None:
+            raise ValidationError(
+                f"metric {m.name!r} has no direction: write --metric {m.name}:higher or "
+                f"{m.name}:lower (which way is better)" + (f"; {source}" if source else "")
+            )
+        resolved.append(replace(m, higher_is_better=direction))
+    return resolved
+
+
+def _criterion_directions(
+    criteria: list[dict[str, Any]],
+) -> dict[str, tuple[bool | None, str]]:
+    """Metric → (direction, where it comes from) for the KPIs and guardrails of ``criteria``."""
+    found: dict[str, tuple[bool | None, str]] = {}
+    for c in criteria:
+        found.setdefault(c["metric"], (kpi_direction(c["op"]), f"criterion {c.get('describe')!r}"))
+        for g in parse_guardrails(c["guardrails"], strict=False):
+            where = (
+                f"guardrail {g.spec!r} of criterion {c.get('describe')!r}"
+                if g.higher_is_better is not None
+                else f"guardrail {g.name!r} of criterion #{c.get('id')} was stored without one "
+                f"(re-declare it as {g.name}:lower or {g.name}:higher)"
+            )
+            if found.get(g.name, (None, ""))[0] is None:
+                found[g.name] = (g.higher_is_better, where)
+    return found
 
 
 def check_design(variants: list[str], split: list[float] | None) -> list[float]:
@@ -92,10 +133,13 @@ def check_design(variants: list[str], split: list[float] | None) -> list[float]:
     return [float(s) for s in shares]
 
 
-def read_stats(path: str | Path) -> tuple[list[str], dict[str, dict[str, ArmStats]]]:
-    """Variants (in order of first appearance: the first is the control) and the statistics of
-    a ``--stats`` CSV. A ``kind`` column (mean, proportion, ratio) is optional: a row with a
-    denominator is a ratio, else a mean."""
+def read_stats(
+    path: str | Path,
+) -> tuple[list[str], dict[str, dict[str, ArmStats]], list[MetricDef]]:
+    """Variants (in order of first appearance: the first is the control), the statistics of a
+    ``--stats`` CSV and its metrics with their directions. A ``kind`` column (mean, proportion,
+    ratio) is optional: a row with a denominator is a ratio, else a mean. A ``direction``
+    column (higher, lower) is optional too; a metric without one gets no chance to win."""
     file = Path(path)
     if not file.is_file():
         raise ValidationError(f"no statistics file {str(file)!r}")
@@ -109,6 +153,7 @@ def read_stats(path: str | Path) -> tuple[list[str], dict[str, dict[str, ArmStat
             )
         variants: list[str] = []
         arms: dict[str, dict[str, ArmStats]] = {}
+        directions: dict[str, bool | None] = {}
         for line, row in enumerate(reader, start=2):
             arm = _arm(row, f"{file.name} line {line}")
             variant, metric = row["variant"].strip(), row["metric"].strip()
@@ -117,9 +162,22 @@ def read_stats(path: str | Path) -> tuple[list[str], dict[str, dict[str, ArmStat
             if variant in arms.setdefault(metric, {}):
                 raise ValidationError(f"{file.name} line {line}: {variant}/{metric} is repeated")
             arms[metric][variant] = arm
+            direction = _direction(row, f"{file.name} line {line}")
+            if directions.setdefault(metric, direction) != direction:
+                raise ValidationError(
+                    f"{file.name} line {line}: metric {metric} has two directions in the file"
+                )
     if not arms:
         raise ValidationError(f"{file.name} has no rows of statistics")
-    return variants, arms
+    metrics = [MetricDef(m, higher_is_better=directions.get(m)) for m in arms]
+    return variants, arms, metrics
+
+
+def _direction(row: dict[str, str], where: str) -> bool | None:
+    text = (row.get(DIRECTION) or "").strip().lower()
+    if text and text not in ("higher", "lower"):
+        raise ValidationError(f"{where}: direction {text!r} must be higher or lower")
+    return None if not text else text == "higher"
 
 
 def _number(row: dict[str, str], column: str, where: str) -> float | None:
@@ -155,9 +213,13 @@ def run(
     experiment: ExperimentRecord,
     *,
     until: datetime | None = None,
+    history: Any = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Reduce the stored exposures and metric events of ``experiment`` and analyse them."""
+    """Reduce the stored exposures and metric events of ``experiment`` and analyse them.
+
+    ``history`` (the workspace's ``ExperimentStore``) lets the KPI prior be learned from the
+    workspace's past experiments once there are enough; a declared ``prior`` option wins."""
     metrics = [MetricDef(**m) for m in experiment.metrics]
     pre_days = float(experiment.details.get("pre_days", 30.0))
     stats = _stored_stats(events, experiment, metrics, pre_days, until)
@@ -168,6 +230,10 @@ def run(
     for row in rows:
         fields = {k: v for k, v in row.items() if k not in ("variant", "metric")}
         arms.setdefault(row["metric"], {})[row["variant"]] = ArmStats(**fields)
+    if options.get("prior") is None and history is not None:
+        from mlpilot.monitors.impact_history import workspace_prior
+
+        options["prior"] = workspace_prior(history.engine, exclude=experiment.id)
     report = analyze(
         arms,
         experiment.variants,

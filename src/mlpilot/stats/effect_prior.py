@@ -173,11 +173,17 @@ def posterior(estimates: Floats, covariance: Floats, prior: EffectPrior) -> Post
 
 
 def fit_prior(
-    estimates: Floats, standard_errors: Floats, base: EffectPrior = DEFAULT_PRIOR
+    estimates: npt.ArrayLike,
+    standard_errors: npt.ArrayLike,
+    base: EffectPrior = DEFAULT_PRIOR,
+    *,
+    experiments: int | None = None,
 ) -> EffectPrior:
     """The empirical-Bayes prior from past experiments' estimates (oriented: positive = good)
     and standard errors: the mean and the weights of a grid of scales from 0.125 % to 16 % that
-    maximise the marginal likelihood, with ``base`` as a pseudo-sample of a few experiments."""
+    maximise the marginal likelihood, with ``base`` as a pseudo-sample of a few experiments.
+    ``experiments`` (default: one per estimate) is how many experiments the estimates are from,
+    as the prior reports it."""
     est = np.asarray(estimates, dtype=float)
     se = np.asarray(standard_errors, dtype=float)
     keep = np.isfinite(est) & np.isfinite(se) & (se > 0)
@@ -206,5 +212,5 @@ def fit_prior(
             break
     return EffectPrior(
         mean, tuple(float(s) for s in grid), tuple(float(x) for x in w / w.sum()),
-        "workspace", int(est.size),
+        "workspace", int(est.size if experiments is None else experiments),
     )  # fmt: skip
