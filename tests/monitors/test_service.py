@@ -14,10 +14,11 @@ import pyarrow as pa
 import pytest
 
 import mlpilot
-from mlpilot.domain.alerts import MonitorGroup, Severity
+from mlpilot.domain.alerts import Alert, MonitorGroup, Severity
 from mlpilot.domain.criteria import Criterion, make_criterion
 from mlpilot.engine.connection import duckdb, table
 from mlpilot.monitors import service
+from mlpilot.monitors.notify import describe
 from mlpilot.monitors.service_slo import objectives
 from mlpilot.stats import slo
 
@@ -179,6 +180,9 @@ def test_a_latency_incident_pages_and_the_condition_carries_the_plan():
     assert condition.group is MonitorGroup.SERVICE
     assert condition.severity is Severity.PAGE
     assert condition.key == "service:7:burn-1h/5m"
+    line = describe("opened", Alert(1, "svc", condition, NOW, NOW, None))
+    assert "observed 900 ms; burn rate of the 1 % error budget " in line
+    assert "over 1h and 100.0× over 5m (page above 14.4×)" in line
 
 
 def test_an_incident_that_ended_has_a_closed_episode_and_no_condition():

@@ -82,6 +82,9 @@ def alerts(
         c = a.condition
         state = "open" if a.open else f"resolved {a.resolved_at:%Y-%m-%d %H:%M}"
         observed = "-" if c.observed is None else f"{c.observed:.4g}"
+        unit, summary = c.details.get("unit"), c.details.get("summary")  # a service SLO's labels
+        observed += f" {unit}" if unit and c.observed is not None else ""
+        observed += f"; {summary}" if summary else ""
         plan = f"; plan: {c.plan}" if c.plan else ""
         console.print(
             f"{a.initiative} {c.group.value} {c.severity.value} [{state}] — {c.criterion}, "

@@ -148,7 +148,9 @@ def describe(event: str, alert: Alert) -> str:
     """One line: ``alert opened: churn model ticket — roc_auc >= 0.8, observed 0.71; plan: …``."""
     c = alert.condition
     observed = "n/a" if c.observed is None else f"{c.observed:.4g}"
-    plan = f"; plan: {c.plan}" if c.plan else ""
+    unit, summary = c.details.get("unit"), c.details.get("summary")  # a service SLO's labels
+    observed += f" {unit}" if unit and c.observed is not None else ""
+    plan = (f"; {summary}" if summary else "") + (f"; plan: {c.plan}" if c.plan else "")
     return (
         f"alert {event}: {alert.initiative} {c.group.value} {c.severity.value} — "
         f"{c.criterion}, observed {observed}{plan}"
