@@ -104,8 +104,9 @@ def add_inflight_initiative(workspace: Workspace, now: datetime, seed: int = 11)
     )
     replay(fraud, start, FRAUD_MOVES)
     fraud.add_criterion(
-        "model", "recall", ">=", 0.6, at="precision>=0.3", plan="Keep the analysts' rules"
-    )
+        "model", "recall", ">=", 0.6, at="precision>=0.3", top=300, per="day",
+        plan="Keep the analysts' rules",
+    )  # fmt: skip
     fraud.add_criterion("model", "roc_auc", ">=", 0.85)
     for person, role in (("Ana Ruiz", "product-manager"), ("Ben Okafor", "data-scientist")):
         fraud.add_member(person, role, 0.5)

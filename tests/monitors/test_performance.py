@@ -62,7 +62,7 @@ WINDOW_KEYS = {
 }
 VERDICT_KEYS = {
     "criterion_id", "criterion", "metric", "observed", "target", "met", "plan", "note",
-    "operating_point",
+    "operating_point", "measure",
 }  # fmt: skip
 BINARY_METRICS = {
     "precision",

@@ -64,7 +64,8 @@ def monitor_lines(monitors: dict[str, dict[str, Any]]) -> list[str]:
             labels = f" (labels {coverage:.0%})" if coverage is not None else ""
             parts.append(f"{health['judged_window'][:10]}{labels}")
         shown = ", ".join(
-            f"{v['metric']} {v['observed']:.3f} ({'met' if v['met'] else 'FAILS'} {v['target']:g})"
+            f"{v.get('measure', v['metric'])} {v['observed']:.3f} "
+            f"({'met' if v['met'] else 'FAILS'} {v['target']:g})"
             for v in health.get("verdicts", [])
             if v["observed"] is not None
         )

@@ -94,14 +94,18 @@ def judge(
     threshold: float,
 ) -> tuple[float | None, str | None, dict[str, Any]]:
     """The observed value, the note and the operating-point fields of one model verdict in one
-    window (``metric`` is the criterion's metric as the window names it)."""
+    window (``metric`` is the criterion's metric as the window names it): ``operating_point``
+    (where it was judged) and ``measure`` (what the value is, e.g. ``precision@500 per week``)."""
     point = criterion.operating_point
     where = None
     if point is not None:
         where = point.describe()
     elif metric in AT_OPERATING_POINT:
         where = f"threshold {threshold:g} (the report's)"
-    extra: dict[str, Any] = {"operating_point": where}
+    measure = metric
+    if point is not None and point.top is not None:
+        measure = f"{metric}@{point.top} per {point.per}"
+    extra: dict[str, Any] = {"operating_point": where, "measure": measure}
     if not window_metrics:
         return None, "no outcome has arrived for this window yet", extra
     if criterion.needs_operating_point:
