@@ -39,6 +39,7 @@ WINDOW_KEYS = {
     "baseline",
     "verdicts",
     "breaches",
+    "unscored",
 }
 
 
@@ -357,7 +358,13 @@ def demo_cli(capsys: pytest.CaptureFixture[str], demo: Path) -> Cli:
 def test_demo_status_json_has_the_model_monitor(demo_cli: Cli) -> None:
     model = demo_cli.json("status", "churn")["monitors"]["model"]
     assert model["status"] in {"ok", "warning", "failing"}
-    assert [v["metric"] for v in model["verdicts"]] == ["recall", "roc_auc"]
+    # Judged as the team uses the model: the 500 highest scores of each week are called.
+    assert [v["measure"] for v in model["verdicts"]] == [
+        "lift@500 per week",
+        "precision@500 per week",
+        "roc_auc",
+    ]
+    assert [v["operating_point"] for v in model["verdicts"]] == ["top 500 per week"] * 2 + [None]
     assert all(v["observed"] is not None and v["met"] in (True, False) for v in model["verdicts"])
     assert model["verdicts"][0]["plan"] == "Keep the usage-drop rule for the call list"
     assert model["windows_breached"] >= 1  # the drift episode: roc_auc dips below 0.75

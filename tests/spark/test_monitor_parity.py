@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mlpilot.domain.charter import make_charter
-from mlpilot.domain.criteria import Criterion, make_criterion
+from mlpilot.domain.criteria import Criterion, make_criterion, make_operating_point
 from mlpilot.engine.experiments import MetricDef, experiment_stats
 from mlpilot.monitors import performance, readiness, service
 from tests.spark import data
@@ -63,10 +63,16 @@ def test_model_performance(
     predictions, outcomes = data.predictions(folder, task)
     criteria = [make_criterion(kind="model", metric=metric, op=">=", target=0.6, task=task)]
     if task == "binary":
-        criteria.append(
+        # Judged at a capacity (a rank per period in the engine) and at a threshold.
+        criteria += [
             make_criterion(kind="model", metric="recall", op=">=", target=0.5, task=task,
-                           constraint=("precision", ">=", 0.6))
-        )  # fmt: skip
+                           constraint=("precision", ">=", 0.6),
+                           operating_point=make_operating_point(top=20, per="day")),
+            make_criterion(kind="model", metric="lift", op=">=", target=1.2, task=task,
+                           operating_point=make_operating_point(top=15, per="12h")),
+            make_criterion(kind="model", metric="precision", op=">=", target=0.5, task=task,
+                           operating_point=make_operating_point(threshold=0.3)),
+        ]  # fmt: skip
     reports = [
         performance.evaluate(
             con.read_parquet(predictions),

@@ -64,8 +64,17 @@ def performance(
                 f"{w['label_coverage']:.0%}",
                 "-" if delay is None else f"{delay / 24:.1f}d",
                 *("-" if metrics.get(m) is None else f"{metrics[m]:.3f}" for m in shown),
-                ", ".join(b["metric"] for b in w["breaches"]) or "-",
+                ", ".join(b.get("measure", b["metric"]) for b in w["breaches"]) or "-",
             )
         )
     header = ("window", "n", "labels", "delay", *shown, "fails")
     console.print(table(None, header, rows))
+    for block in report.get("capacity", []):  # each capacity's own periods: the top k of each
+        periods = [
+            (p["start"][:10], p["selected"], p["selected_labeled"],
+             *("-" if p[k] is None else f"{p[k]:.3f}"
+               for k in ("precision_at_k", "recall_at_k", "lift_at_k")))
+            for p in block["periods"]
+        ]  # fmt: skip
+        head = ("period", "selected", "labeled", "precision@k", "recall@k", "lift@k")
+        console.print(table(block["point"], head, periods))
