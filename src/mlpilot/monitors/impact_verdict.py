@@ -11,7 +11,7 @@ A guardrail is a non-inferiority test with its margin (:mod:`mlpilot.domain.guar
 from P(harm), the posterior probability that the metric moved the wrong way by more than the
 margin:
 
-- ``fail`` when harm is likely, P(harm) >= :data:`HARM_LIKELY`, or when the whole interval lies
+- ``fail`` when harm is likely, P(harm) > :data:`HARM_LIKELY`, or when the whole interval lies
   beyond the margin (significant harm always fails);
 - ``pass`` when harm is improbable, P(harm) <= alpha / 2 (without a probability: when the whole
   interval lies on the safe side of the margin);
@@ -177,7 +177,7 @@ def _guardrail(
     safe = low >= -margin if higher else high <= margin
     shown = f"{margin:.1%}" if relative else f"{margin:.4g}"
     move = f"{'fall' if higher else 'rise'} beyond {shown} ({scale})"
-    if beyond or (harm is not None and harm >= HARM_LIKELY):
+    if beyond or (harm is not None and harm > HARM_LIKELY):
         verdict, reason = "fail", f"guardrail {name} degrades: a {move} is likely"
     elif (harm <= alpha / 2) if harm is not None else safe:
         verdict, reason = "pass", f"guardrail {name}: a {move} is improbable"
