@@ -230,3 +230,42 @@ def test_migrate_to_a_revision_is_idempotent(tmp_path: Path, revision: str) -> N
     assert _state(engine) == first
     assert first[1] == ({"0001"} if revision == "0001" else {SCHEMA_REVISION})
     engine.dispose()
+
+
+def test_upgrade_from_0004_keeps_a_constrained_criterion_without_an_operating_point(
+    workspace_location: str,
+) -> None:
+    location = resolve(workspace_location)
+    if location.is_sqlite:
+        location.home.mkdir(parents=True)
+    engine = database._engine(location)
+    migrate(engine, "0004")
+    with engine.begin() as connection:
+        initiative_id = connection.execute(
+            schema.initiatives.insert()
+            .values(
+                slug="churn", name="Churn", problem="Customers leave",
+                prediction_use="Retention calls", task="binary", shape="batch",
+                baseline="Last month", status="active", created_at=utc(2024, 1, 1),
+            )
+            .returning(schema.initiatives.c.id)
+        ).scalar_one()  # fmt: skip
+        connection.execute(
+            schema.criteria.insert().values(
+                initiative_id=initiative_id, kind="model", metric="recall", op=">=", target=0.6,
+                constraint_metric="precision", constraint_op=">=", constraint_target=0.5,
+                guardrails="[]", created_at=utc(2024, 1, 2),
+            )
+        )  # fmt: skip
+    engine.dispose()
+
+    with mlpilot.Workspace.open(workspace_location, create=False) as ws:
+        (old,) = ws.initiative("churn").criteria()
+        assert old.operating_point is None
+        assert old.needs_operating_point  # judged "insufficient", never met
+        assert old.describe() == "recall >= 0.6 at precision >= 0.5"
+        churn = ws.initiative("churn")
+        new = churn.add_criterion("model", "precision", ">=", 0.3, top=500, per="week")
+        assert new.describe() == "precision@500 per week >= 0.3"
+        assert _state(ws.store.engine) == (ALL_TABLES, {SCHEMA_REVISION})
+        assert _differences(ws.store.engine) == []
