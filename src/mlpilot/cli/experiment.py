@@ -143,6 +143,8 @@ def _fmt(value: float | None, percent: bool = False) -> str:
 
 
 def _render(report: dict[str, Any]) -> None:
+    from mlpilot.monitors.impact_verdict import shown_probability
+
     bayes = report["method"] == "bayesian"
     rows = []
     for r in report["results"]:
@@ -171,14 +173,14 @@ def _render(report: dict[str, Any]) -> None:
         console.print("chance to win: posterior probability that the metric moved the right way")
     for g in report.get("guardrails", []):
         harm = g["probability_harm"]
-        shown = "-" if harm is None else f"{harm:.2f}"
+        shown = "none" if harm is None else shown_probability(harm)
         console.print(f"guardrail {g['metric']} ({g['variant']}): {g['verdict']} — posterior "
-                      f"probability of harm {shown}; {g['reason']}")  # fmt: skip
+                      f"probability of harm {shown}")  # fmt: skip
     srm = "SRM!" if report["srm"] else "ok"
     console.print(f"sample ratio: {srm} (p = {report['srm_p_value']:.3g})")
     stated = report.get("impact_probability")
     if stated is not None:
-        value = "none" if stated["value"] is None else f"{stated['value']:.2f}"
+        value = "none" if stated["value"] is None else shown_probability(stated["value"])
         which = f" ({stated['variant']})" if stated["variant"] else ""
         note = f" — {stated['note']}" if stated["note"] else ""
         console.print(f"posterior probability that the chosen arm{which} meets every impact "

@@ -90,6 +90,11 @@ def judge(
     _overall(report, per_variant)
 
 
+def shown_probability(p: float) -> str:
+    """``= 0.23``, or ``> 0.999`` / ``< 0.001``: a probability is never shown as a certainty."""
+    return "> 0.999" if p > 0.999 else "< 0.001" if p < 0.001 else f"= {p:.3g}"
+
+
 def _overall(report: dict[str, Any], per_variant: dict[str, list[str]]) -> None:
     outcomes = [
         "fail" if "fail" in v else "pass" if set(v) == {"pass"} else "inconclusive"
@@ -184,7 +189,7 @@ def _guardrail(
     else:
         verdict, reason = "inconclusive", f"guardrail {name}: a {move} is not excluded"
     if harm is not None:
-        reason += f" (P(harm) = {harm:.3g})"
+        reason += f" (P(harm) {shown_probability(harm)})"
     row["verdict"] = verdict
     return found | {"verdict": verdict, "reason": reason}
 
