@@ -4,6 +4,8 @@ Runs the seeded simulations of tests/monitors/test_impact_calibration.py with mo
 and prints, per population, the expected calibration error and the table of bins.
 
     .venv/bin/python bench/impact_calibration.py [--runs 4000]
+    .venv/bin/python bench/impact_calibration.py --sequential
+    .venv/bin/python bench/impact_calibration.py --workspace
 """
 
 from __future__ import annotations
@@ -54,10 +56,56 @@ def table(name: str, stated: np.ndarray, realized: np.ndarray) -> None:
                   f"{stated[inside].mean():.3f} | {realized[inside].mean():.3f} |")  # fmt: skip
 
 
+def sequential() -> None:
+    """Any-look error of the sequential method, A/A and A/B, read every 50 units per arm."""
+    from tests.stats.test_experiments_sequential import SIMS, any_look
+
+    print(f"\n| units | control rate | treatment rate | relative | absolute |  ({SIMS} runs)")
+    print("|---|---|---|---|---|")
+    for total, p0, p1, seed in ((2000, 0.05, 0.05, 101), (2000, 0.02, 0.02, 102),
+                                (5000, 0.02, 0.02, 104), (2000, 0.05, 0.07, 103)):  # fmt: skip
+        relative, absolute = any_look(total, p0, p1, seed)
+        print(f"| {total:,} | {p0} | {p1} | {relative:.4f} | {absolute:.4f} |")
+
+
+def workspace(workspaces: int = 100) -> None:
+    """Shifted effects N(+0.5 %, 1 %): the default prior against one learned from 30 past
+    experiments of the same kind, per simulated workspace."""
+    from tests.monitors.test_impact_calibration import CRITERION, TARGET, experiment
+
+    from mlpilot.monitors.impact import analyze
+    from mlpilot.stats.effect_prior import fit_prior
+
+    rng = np.random.default_rng(33)
+    learned, default, realized = [], [], []
+    for _ in range(workspaces):
+        errors = np.exp(rng.uniform(np.log(0.005), np.log(0.05), 30))
+        past = rng.normal(0.005, 0.01, 30) + errors * rng.standard_normal(30)
+        prior = fit_prior(past, errors)
+        for _ in range(30):
+            effect = rng.normal(0.005, 0.01, 1)
+            stats = experiment(rng, effect)
+            for used, out in ((prior, learned), (None, default)):
+                report = analyze({"kpi": stats}, list(stats), criteria=[CRITERION], prior=used)
+                out.append(report["impact_probability"]["value"])
+            realized.append(effect[0] >= TARGET)
+    truth = np.array(realized, dtype=float)
+    table("one arm, N(+0.5%, 1%), default prior", np.array(default), truth)
+    table("one arm, N(+0.5%, 1%), workspace prior (30 past experiments)", np.array(learned), truth)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=4000)
+    parser.add_argument("--sequential", action="store_true", help="only the sequential table")
+    parser.add_argument("--workspace", action="store_true", help="only the workspace prior")
     args = parser.parse_args()
+    if args.sequential:
+        sequential()
+        return
+    if args.workspace:
+        workspace()
+        return
     for name, draw in POPULATIONS.items():
         table(f"one arm, {name}, flat prior (before)", *flat(args.runs, draw, 31))
         table(f"one arm, {name}", *stated_and_realized(draw, 1, args.runs, seed=31))
