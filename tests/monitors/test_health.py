@@ -103,7 +103,7 @@ def test_the_latest_experiment_verdict_lights_the_impact_group_and_its_uncertain
 
     churn.add_criterion(
         "impact", "retention_30d", ">=", 0.02,
-        guardrails=["offer_cost_per_customer", "support_call_minutes"],
+        guardrails=["offer_cost_per_customer:lower:margin=0.1", "support_call_minutes:lower"],
         plan="stop the offers",
     )  # fmt: skip
     assert churn.health(now=NOW)["impact"] == {

@@ -115,18 +115,21 @@ def impact_health(engine: Engine, slug: str) -> dict[str, Any]:
     verdicts = []
     for entry in found.results.get("verdicts", []):
         criterion = criteria.get(entry["criterion"], {})
-        metric = criterion.get("metric", "")
+        # A guardrail's entry names its own metric (and has no target of the criterion's).
+        guardrail = entry.get("role") == "guardrail"
+        metric = entry.get("metric") or criterion.get("metric", "")
         row = rows.get((metric, entry["variant"]), {})
-        relative = criterion.get("effect", "relative") != "absolute"
+        relative = guardrail or criterion.get("effect", "relative") != "absolute"
         verdicts.append(
             {
-                "key": f"{found.experiment}:{entry['variant']}:{entry['criterion']}",
+                "key": f"{found.experiment}:{entry['variant']}:{entry['criterion']}"
+                + (f":{metric}" if guardrail else ""),
                 "criterion_id": criterion.get("id"),
                 "criterion": entry["criterion"],
                 "metric": metric,
                 "variant": entry["variant"],
                 "observed": row.get("effect_rel" if relative else "effect_abs"),
-                "target": criterion.get("target"),
+                "target": None if guardrail else criterion.get("target"),
                 "met": {"pass": True, "fail": False}.get(entry["verdict"]),
                 "plan": criterion.get("plan"),
                 "reason": entry["reason"],
