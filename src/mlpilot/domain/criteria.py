@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from mlpilot.domain.charter import Task
+from mlpilot.domain.guardrails import parse_guardrails
 from mlpilot.domain.metrics import (
     AT_OPERATING_POINT,
     CATALOGUE,
@@ -20,7 +21,6 @@ from mlpilot.domain.metrics import (
     MetricSpec,
     metric_spec,
 )
-from mlpilot.domain.guardrails import parse_guardrails
 from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
 from mlpilot.errors import ValidationError
 
