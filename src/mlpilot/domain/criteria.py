@@ -14,20 +14,22 @@ from typing import Any
 from mlpilot.domain.charter import Task
 from mlpilot.domain.guardrails import parse_guardrails
 from mlpilot.domain.metrics import (
-    AT_OPERATING_POINT,
     CATALOGUE,
     NEEDS_OPERATING_POINT,
     CriterionKind,
     MetricSpec,
     metric_spec,
 )
+
+# The operating point lives in its own module; these names are part of this one's API too.
+from mlpilot.domain.operating import OperatingPoint as OperatingPoint
+from mlpilot.domain.operating import check_operating_point
+from mlpilot.domain.operating import make_operating_point as make_operating_point
+from mlpilot.domain.operating import parse_period as parse_period
 from mlpilot.domain.parsing import normalize_tags, optional_text, parse_choice
 from mlpilot.errors import ValidationError
 
 _KPI = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-# A capacity's period: a calendar unit, or a fixed window of hours, days or weeks ("7d").
-PERIODS = ("day", "week", "month")
-_WINDOW = re.compile(r"^([1-9][0-9]{0,3})([hdw])$")
 
 
 class Comparator(StrEnum):
@@ -65,28 +67,6 @@ class Constraint:
     metric: str
     op: Comparator
     target: float
-
-
-@dataclass(frozen=True)
-class OperatingPoint:
-    """Where the model runs: a decision threshold, or a capacity (the top k per period).
-
-    Exactly one of: ``threshold``; ``top`` with ``per``; or ``decision`` (each prediction's own
-    decision, its ``prediction`` column). Build one with :func:`make_operating_point`.
-    """
-
-    threshold: float | None = None  # predict positive at score >= threshold
-    top: int | None = None  # or: act on the k highest scores ...
-    per: str | None = None  # ... per period: "day", "week", "month" (or a window like "7d")
-    decision: bool = False  # or: each prediction's own decision (its prediction column)
-
-    def describe(self) -> str:
-        """``threshold 0.42``, ``top 500 per week`` or ``each prediction's decision``."""
-        if self.threshold is not None:
-            return f"threshold {_number(self.threshold)}"
-        if self.top is not None:
-            return f"top {self.top} per {self.per}"
-        return "each prediction's decision"
 
 
 @dataclass(frozen=True)
@@ -170,49 +150,6 @@ def _describe_at(criterion: Criterion, point: OperatingPoint) -> str:
     if c is not None:
         text += f" and {c.metric} {c.op.value} {_number(c.target)}"
     return f"{text} at {point.describe()}"
-
-
-def make_operating_point(
-    *,
-    threshold: float | None = None,
-    top: int | None = None,
-    per: str | None = None,
-    decision: bool = False,
-) -> OperatingPoint | None:
-    """Validate an operating point; None when none of its parts is given."""
-    given = sum((threshold is not None, top is not None or per is not None, decision))
-    if given == 0:
-        return None
-    if given > 1:
-        raise ValidationError(
-            "give one operating point: a threshold (--threshold 0.42), a capacity "
-            "(--top 500 --per week) or each prediction's decision, not several"
-        )
-    if threshold is not None:
-        if isinstance(threshold, bool) or not math.isfinite(float(threshold)):
-            raise ValidationError(f"threshold must be a finite number, got {threshold!r}")
-        return OperatingPoint(threshold=float(threshold))
-    if decision:
-        return OperatingPoint(decision=True)
-    if top is None or per is None:
-        raise ValidationError(
-            "a capacity needs both --top K and --per PERIOD, e.g. --top 500 --per week"
-        )
-    if isinstance(top, bool) or int(top) != top or top < 1:
-        raise ValidationError(f"--top must be a whole number of at least 1, got {top!r}")
-    return OperatingPoint(top=int(top), per=parse_period(per))
-
-
-def parse_period(text: str) -> str:
-    """``day``, ``week``, ``month`` (calendar periods, weeks from Monday, in UTC) or a fixed
-    window of hours, days or weeks such as ``7d``."""
-    key = str(text).strip().lower()
-    key = {"daily": "day", "weekly": "week", "monthly": "month", "1d": "day"}.get(key, key)
-    if key in PERIODS or _WINDOW.match(key):
-        return key
-    raise ValidationError(
-        f"unknown period {text!r}; use day, week or month, or a window such as 7d, 12h or 2w"
-    )
 
 
 def _number(value: float) -> str:
@@ -320,7 +257,9 @@ def make_criterion(
             if c_name == name:
                 raise ValidationError(f"the constraint must be on another metric than {name!r}")
             parsed_constraint = Constraint(c_name, parse_comparator(c_op), float(c_target))
-        _check_operating_point(name, parsed_constraint, operating_point, task)
+        c = parsed_constraint
+        shown = None if c is None else (c.metric, f"{c.metric} {c.op.value} {_number(c.target)}")
+        check_operating_point(name, operating_point, task, shown)
     return Criterion(
         kind=kind,
         metric=name,
@@ -333,36 +272,6 @@ def make_criterion(
         plan=optional_text(plan),
         created_at=created_at,
     )
-
-
-_HOW = "give it with --threshold T (the deployed threshold) or --top K --per PERIOD (a capacity)"
-
-
-def _check_operating_point(
-    metric: str, constraint: Constraint | None, point: OperatingPoint | None, task: str | None
-) -> None:
-    """A model criterion is judged where the model runs, never at a threshold chosen afterwards:
-    a constraint or a metric that means nothing without one needs an operating point."""
-    if point is None:
-        if constraint is not None:
-            raise ValidationError(
-                f"{metric} at {constraint.metric} {constraint.op.value} "
-                f"{_number(constraint.target)} needs the operating point the model runs at; "
-                f"{_HOW}. A threshold chosen afterwards is not where the model runs"
-            )
-        if metric in NEEDS_OPERATING_POINT:
-            raise ValidationError(f"{metric} needs an operating point; {_HOW}")
-        return
-    if task is not None and task != Task.BINARY.value:
-        raise ValidationError(
-            f"an operating point applies to binary classifiers, not to a {task} task"
-        )
-    for name in (metric, *((constraint.metric,) if constraint else ())):
-        if name not in AT_OPERATING_POINT:
-            raise ValidationError(
-                f"{name} does not depend on the operating point; drop --threshold/--top, or "
-                f"use one of: {', '.join(sorted(AT_OPERATING_POINT))}"
-            )
 
 
 def parse_constraint(text: str) -> tuple[str, str, float]:
