@@ -24,6 +24,7 @@ __all__ = [
     "HINDSIGHT",
     "NO_POINT",
     "Points",
+    "capacity_periods",
     "constrained_met",
     "hindsight",
     "judge",
@@ -84,6 +85,22 @@ def metrics_at(counts: dict[str, int]) -> dict[str, float | None]:
     recall, specificity = values["recall"], values["specificity"]
     values["balanced_accuracy"] = (recall + specificity) / 2
     return {name: None if math.isnan(v) else float(v) for name, v in values.items()}
+
+
+def capacity_periods(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per period: precision@k, recall@k and lift@k from the engine's counts (null, never 0,
+    where undefined), with the counts behind them."""
+    result = []
+    for row in rows:
+        tp, acted = row["selected_positives"], row["selected_labeled"]
+        counts = {"tp": tp, "fp": acted - tp, "fn": row["positives"] - tp}
+        counts["tn"] = row["labeled"] - acted - counts["fn"]
+        values = metrics_at(counts)
+        result.append(
+            row | {"precision_at_k": values["precision"], "recall_at_k": values["recall"],
+                   "lift_at_k": values["lift"]}
+        )  # fmt: skip
+    return result
 
 
 def judge(

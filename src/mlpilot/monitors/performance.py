@@ -76,7 +76,7 @@ def evaluate(
         confusions = engine.confusion(data, window) if task is Task.MULTICLASS else {}
         periods = [
             {"point": f"top {top} per {per}", "top": top, "per": per,
-             "periods": _capacity_periods(capacity.periods(data, j, per))}
+             "periods": operating.capacity_periods(capacity.periods(data, j, per))}
             for j, (top, per) in enumerate(points.capacities)
         ]  # fmt: skip
     windows = []
@@ -139,22 +139,6 @@ def _at_points(
         point: operating.metrics_at(counts)
         for point, counts in zip(points.declared, row["points"], strict=True)
     }
-
-
-def _capacity_periods(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per period: precision@k, recall@k and lift@k from the engine's counts (null, never 0,
-    where undefined), with the counts behind them."""
-    result = []
-    for row in rows:
-        tp, acted = row["selected_positives"], row["selected_labeled"]
-        counts = {"tp": tp, "fp": acted - tp, "fn": row["positives"] - tp}
-        counts["tn"] = row["labeled"] - acted - counts["fn"]
-        values = operating.metrics_at(counts)
-        result.append(
-            row | {"precision_at_k": values["precision"], "recall_at_k": values["recall"],
-                   "lift_at_k": values["lift"]}
-        )  # fmt: skip
-    return result
 
 
 def _ranking(
