@@ -94,7 +94,7 @@ def build_workspace(home: Path, now: datetime | None = None) -> datetime:
         churn.add_criterion("data", "missing_share", "<=", 0.2)
         churn.add_criterion(
             "impact", "retention_30d", ">=", 0.02, effect="relative",
-            guardrails=["offer_cost_per_customer:lower"], plan="Stop the offers",
+            guardrails=["offer_cost_per_customer:lower:margin=0.1"], plan="Stop the offers",
         )  # fmt: skip
         for day, phase, cause, reason in [
             (3, "data-understanding", None, None), (6, "modeling", None, None),
