@@ -120,8 +120,8 @@ def analyze(
     if stats is not None:
         if slug is not None or name is not None or until is not None:
             raise ValidationError("give either --stats FILE or SLUG NAME (with --until), not both")
-        from mlpilot.monitors.experiment_runs import read_stats
         from mlpilot.monitors.impact import analyze as run
+        from mlpilot.monitors.stats_file import read_stats
 
         variants, arms, metrics = read_stats(stats)
         report = run(arms, variants, split=_shares(split), metrics=metrics, **options)

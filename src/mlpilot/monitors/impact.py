@@ -2,7 +2,7 @@
 criteria that were in force when it was created.
 
 The stats come from the engine (``mlpilot.engine.experiments``) or from a ``--stats`` CSV
-(:func:`mlpilot.monitors.experiment_runs.read_stats`); either way the first variant is the
+(:func:`mlpilot.monitors.stats_file.read_stats`); either way the first variant is the
 control and every other variant is compared with it, metric by metric. Every metric has a
 direction — declared, or given by the criterion that names it — and nothing assumes "higher is
 better": a metric without one gets no chance to win. The verdict rules are in
