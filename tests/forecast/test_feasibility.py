@@ -28,7 +28,7 @@ def churn(tmp_path):
         "churn", name="Churn", problem="p", prediction_use="u", task="binary", shape="batch",
         baseline="usage rule", baseline_value=0.41, baseline_metric="recall", started=T0,
     )  # fmt: skip
-    initiative.add_criterion("model", "recall", ">=", 0.6, at="precision>=0.5")
+    initiative.add_criterion("model", "recall", ">=", 0.6, at="precision>=0.5", threshold=0.5)
     initiative.add_criterion("model", "roc_auc", ">=", 0.75)
     yield initiative
     ws.close()
@@ -47,13 +47,24 @@ def test_an_evaluation_gives_estimate_interval_probability_and_margin(churn):
     recall, auc = report["criteria"]
     assert auc["estimate"] == pytest.approx(roc_auc_score(data["y"], data["p"]))
     assert auc["low"] < auc["estimate"] < auc["high"]
-    assert auc["probability_met"] == 1.0  # AUC ≈ 0.87, interval far above 0.75
+    assert auc["probability_met"] > 0.999  # AUC ≈ 0.87, interval far above 0.75
+    for row in (recall, auc):  # every number says what it is
+        assert row["probability_kind"] == "posterior probability"
+        assert (row["interval_kind"], row["level"]) == ("credible interval", 0.95)
+        assert row["prior"]
+    assert "Dirichlet" in recall["prior"] and "uniform" in auc["prior"]
     assert recall["metric"] == "recall"
+    assert recall["operating_point"] == "threshold 0.5"
     assert recall["baseline"]["margin"] == pytest.approx(recall["estimate"] - 0.41)
     assert 0 <= recall["baseline"]["probability_better"] <= 1
-    # The overall probability is the share of replicates meeting both (paired replicates).
-    assert report["method"] == "joint replicates"
-    assert report["probability_all_met"] <= min(recall["probability_met"], auc["probability_met"])
+    assert recall["constraint"]["metric"] == "precision"
+    assert "achievable at a threshold chosen afterwards" in str(recall["achievable_afterwards"])
+    # One evaluation holds both: the joint keeps the posteriors and their dependence.
+    assert report["method"].startswith("Gaussian copula")
+    assert report["probability_kind"] == "posterior probability"
+    assert report["probability_all_met"] <= min(
+        recall["probability_met"], auc["probability_met"]
+    ) + 0.005  # Monte Carlo error of the copula
 
 
 def test_a_weak_model_is_unlikely_to_meet_the_criterion(churn):
@@ -63,14 +74,26 @@ def test_a_weak_model_is_unlikely_to_meet_the_criterion(churn):
     assert auc["probability_met"] < 0.01
 
 
-def test_values_with_a_sample_size_give_a_normal_interval(churn):
-    churn.evaluate(metrics={"roc_auc": 0.78, "recall": 0.7}, n=600, positives=150, name="v")
-    recall = churn.feasibility()["criteria"][0]
-    # The constrained key was not measured: the plain recall is used, and that is said.
-    assert "constraint" in recall["note"]
-    se = math.sqrt(0.7 * 0.3 / 150)
-    assert recall["high"] - recall["low"] == pytest.approx(2 * 1.959964 * se, rel=1e-4)
-    assert recall["probability_met"] == pytest.approx(stats.norm.cdf((0.7 - 0.6) / se))
+def test_values_with_a_sample_size_give_a_beta_posterior(tmp_path):
+    with mlpilot.Workspace.open(tmp_path / "v") as ws:
+        churn = ws.create_initiative(
+            "churn", name="Churn", problem="p", prediction_use="u", task="binary",
+            shape="batch", baseline="usage rule",
+        )  # fmt: skip
+        churn.add_criterion("model", "recall", ">=", 0.6)
+        churn.add_criterion("model", "precision", ">=", 0.5)
+        churn.add_criterion("model", "roc_auc", ">=", 0.75)
+        churn.evaluate(metrics={"roc_auc": 0.78, "recall": 0.7, "precision": 0.6}, n=600,
+                       positives=150, name="v")  # fmt: skip
+        recall, precision, auc = churn.feasibility()["criteria"]
+    # Recall is a share of the 150 positives: 105 of them, Beta(105.5, 45.5).
+    low, high = stats.beta.ppf([0.025, 0.975], 105.5, 45.5)
+    assert (recall["low"], recall["high"]) == pytest.approx((low, high), rel=1e-9)
+    assert recall["probability_met"] == pytest.approx(stats.beta.sf(0.6, 105.5, 45.5))
+    # Precision's denominator (the rows predicted positive) is not known from a value.
+    assert precision["probability_met"] is None
+    assert precision["note"].startswith("insufficient evidence")
+    assert 0.5 < auc["probability_met"] < 0.95
 
 
 def test_a_learning_curve_extrapolates_to_the_planned_size(churn):
@@ -197,19 +220,28 @@ def test_a_multiclass_evaluation_uses_the_predicted_classes(tmp_path):
         assert accuracy["probability_met"] > 0.5  # ≈ 0.90 against 0.8
 
 
-def test_the_monitor_probability_is_the_share_of_recent_windows_that_met_everything():
-    from mlpilot.forecast.uncertainty import RECENT_WINDOWS, monitor_probability
+def test_the_monitor_probability_is_a_posterior_not_a_share_of_windows():
+    """The issue's case: 5 of 14 windows met the criterion, the latest ones. The share of
+    windows (36 %) is not the probability that the model meets it now."""
+    from mlpilot.domain.criteria import make_criterion
+    from mlpilot.forecast.uncertainty import monitor_probability
 
-    def window(coverage: float, breached: bool) -> dict:
-        return {"label_coverage": coverage, "verdicts": [{"met": not breached}],
-                "breaches": [{}] if breached else []}  # fmt: skip
+    def window(tp: int, fn: int) -> dict:
+        counts = {"tp": tp, "fn": fn, "fp": 40, "tn": 160}
+        return {"label_coverage": 1.0, "labeled": 250, "confusion": counts,
+                "metrics": {"recall": tp / (tp + fn)}, "verdicts": [{}], "breaches": []}  # fmt: skip
 
-    windows = [window(1.0, True)] * 10 + [window(0.9, i % 4 == 0) for i in range(RECENT_WINDOWS)]
-    windows += [window(0.1, True)] * 3  # immature windows are not judged
-    probability, details = monitor_probability({"window": "1d", "windows": windows})
-    assert details["windows"] == RECENT_WINDOWS
-    assert probability == pytest.approx(10 / 14)
-    assert monitor_probability({"window": "1d", "windows": [window(0.2, False)]}) is None
+    criterion = make_criterion(kind="model", metric="recall", op=">=", target=0.6, task="binary")
+    windows = [window(20, 30)] * 9 + [window(40, 10)] * 5  # recall 0.4, then 0.8
+    probability, details = monitor_probability({"window": "1d", "windows": windows}, [criterion])
+    assert probability > 0.99  # the last five windows: 200 of 250 positives found
+    assert details["probability_kind"] == "posterior probability"
+    assert details["status"] == "ok"
+    reversed_ = monitor_probability({"window": "1d", "windows": windows[::-1]}, [criterion])
+    assert reversed_ is not None and reversed_[0] < 0.01  # now failing: the latest weigh most
+    assert reversed_[1]["status"] == "failing"
+    few = [window(3, 2)]  # five positives: no number
+    assert monitor_probability({"window": "1d", "windows": few}, [criterion]) is None
 
 
 def test_the_status_summary_reads_the_workspace(churn):

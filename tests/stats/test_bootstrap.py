@@ -42,17 +42,19 @@ def test_binary_metrics_equal_scikit_learn(rows):
     expected = {
         "accuracy": skm.accuracy_score(y, predicted),
         "balanced_accuracy": skm.balanced_accuracy_score(y, predicted),
-        "precision": skm.precision_score(y, predicted, zero_division=0),
-        "recall": skm.recall_score(y, predicted, zero_division=0),
-        "specificity": skm.recall_score(y, predicted, pos_label=0, zero_division=0),
-        "f1": skm.f1_score(y, predicted, zero_division=0),
+        "precision": skm.precision_score(y, predicted, zero_division=np.nan),
+        "recall": skm.recall_score(y, predicted, zero_division=np.nan),
+        "specificity": skm.recall_score(y, predicted, pos_label=0, zero_division=np.nan),
+        "f1": skm.f1_score(y, predicted, zero_division=np.nan),
         "roc_auc": skm.roc_auc_score(y, p),
         "pr_auc": skm.average_precision_score(y, p),
         "log_loss": skm.log_loss(y, p, labels=[0, 1]),
         "brier": skm.brier_score_loss(y, p),
     }
+    prevalence = y.mean()
+    expected["lift"] = expected["precision"] / prevalence
     for name, value in expected.items():
-        assert got[name] == pytest.approx(value, abs=1e-12), name
+        assert got[name] == pytest.approx(value, abs=1e-12, nan_ok=True), name
 
 
 @settings(max_examples=40, deadline=None)
@@ -106,8 +108,7 @@ def simulated_coverage(metric: str, truth: float, datasets: int, n: int, seed: i
         reps = bootstrap(
             lambda idx, y=y, score=score: binary_metrics(y[idx], score[idx], names=[metric]),
             n,
-            y,
-            500,
+            replicates=500,
             seed=i,
         )
         low, high = percentile_interval(reps[metric])

@@ -62,6 +62,12 @@ def evaluate(
         0.5, "--threshold", help="Binary: the decision threshold on the score."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    stratified: bool = typer.Option(
+        False,
+        "--stratified",
+        help="A case-control sample (class counts fixed by design): resample within each class. "
+        "Not for a random sample, whose class counts vary.",
+    ),
     planned_size: float | None = typer.Option(
         None,
         "--planned-size",
@@ -81,7 +87,7 @@ def evaluate(
         recorded = initiative.evaluate(
             predictions, label_column=label_column, score_column=score_column,
             metrics=_values(metric) if metric else None, n=n, positives=positives,
-            threshold=threshold, seed=seed, **common,
+            threshold=threshold, seed=seed, stratified=stratified, **common,
         )  # fmt: skip
     report = initiative.feasibility(planned_size=planned_size)
     if as_json:
@@ -92,8 +98,15 @@ def evaluate(
     render(report)
 
 
+def _probability(row: dict[str, Any]) -> str:
+    if row["probability_met"] is None:
+        thin = (row.get("note") or "").startswith("insufficient")
+        return "insufficient evidence" if thin else "-"
+    return _pct(row["probability_met"])
+
+
 def render(report: dict[str, Any]) -> None:
-    """The feasibility table and the overall probability."""
+    """The feasibility table and the overall posterior probability, each labelled."""
     rows = []
     for row in report["criteria"]:
         base = row["baseline"]
@@ -112,7 +125,7 @@ def render(report: dict[str, Any]) -> None:
                 row["criterion"],
                 row["evaluation"],
                 f"{_num(row['estimate'])} [{_num(row['low'])}, {_num(row['high'])}]",
-                _pct(row["probability_met"]),
+                _probability(row),
                 "-" if base is None else f"{base['margin']:+.3g} vs {base['value']:g}",
                 at_size,
             )
@@ -123,19 +136,28 @@ def render(report: dict[str, Any]) -> None:
             (
                 "criterion",
                 "evaluation",
-                "estimate [95% CI]",
-                "P(met)",
+                "estimate [95% credible interval]",
+                "P(met), posterior",
                 "vs baseline",
                 "learning curve",
             ),
             rows,
         )
     )
+    for row in report["criteria"]:
+        if row.get("note"):
+            console.print(f"{row['criterion']}: {row['note']}")
     if not report["criteria"]:
         console.print(
             "no model criteria declared; add one with 'mlpilot criteria add SLUG --kind model …'"
         )
+        return
+    overall = report["probability_all_met"]
+    if overall is None:
+        console.print(f"posterior probability that every model criterion is met: unknown "
+                      f"({report.get('note') or 'insufficient evidence'})")  # fmt: skip
     else:
         console.print(
-            f"probability that every model criterion is met: {_pct(report['probability_all_met'])}"
+            f"posterior probability that every model criterion is met: {_pct(overall)} "
+            f"({report['method']})"
         )

@@ -144,12 +144,15 @@ class EvidenceMethods(MonitoringMethods):
         threshold: float = 0.5,
         seed: int | None = 0,
         at: Time = None,
+        stratified: bool = False,
     ) -> Evaluation:
         """Record an offline evaluation and the model uncertainty it implies.
 
         Give one of: ``predictions`` (a CSV / Parquet file or a frame with the label column and
         the score — binary — or predicted class / value), a fitted scikit-learn ``estimator``
         with ``x`` and ``y``, or ``metrics`` values with their sample size ``n``.
+        ``stratified`` only for a case-control sample (class counts fixed by design): the
+        bootstrap then resamples within each class.
         """
         from mlpilot.forecast import evaluate as ev
         from mlpilot.forecast import sources
@@ -186,6 +189,7 @@ class EvidenceMethods(MonitoringMethods):
             evaluation = ev.from_rows(
                 charter.task, truth, predicted, name=label, at=when, source=source,
                 criteria=self.criteria(), train_size=train_size, threshold=threshold, seed=seed,
+                stratified=stratified,
             )  # fmt: skip
         return self._record_evaluation(evaluation)
 
@@ -246,15 +250,13 @@ class EvidenceMethods(MonitoringMethods):
 
         if self.phase in (Phase.DEPLOYMENT, Phase.MONITORING):
             try:
-                found = monitor_probability(self.performance())
+                found = monitor_probability(self.performance(), self.criteria())
             except (ValidationError, NotFoundError):
                 found = None
             if found is not None:
                 probability, details = found
                 return self.record_uncertainty(
-                    "model", probability,
-                    f"model monitor: {details['met']} of {details['windows']} recent windows "
-                    "met every model criterion", details=details,
+                    "model", probability, details["summary"], details=details,
                 )  # fmt: skip
         feasibility = self.feasibility()
         if not feasibility["criteria"] or not self.evaluations():

@@ -1,10 +1,15 @@
 """Offline evaluations: from rows (labels and scores), from metric values, from scikit-learn.
 
-From rows, every catalogue metric of the task is computed with a stratified bootstrap (seeded);
-the replicates are kept (float32, base64) so that the probability of meeting any criterion —
-declared now or later — can be read from them. A model criterion with a constraint (``recall >=
-0.6 at precision >= 0.5``) gets its own metric key, the best value over thresholds where the
-constraint holds, as the model monitor evaluates it.
+From rows, every catalogue metric of the task is measured with its posterior (see
+:mod:`mlpilot.stats.posterior`) so that the probability of meeting any criterion — declared now
+or later — can be read from the stored evaluation: the confusion counts for the metrics at an
+operating point, the logit-scale location and spread for ROC AUC and PR AUC, and the i.i.d.
+bootstrap replicates (seeded, float32, base64) for the others and for the dependence between
+criteria. A model criterion is judged at its operating point: each declared threshold gets its
+own metric keys (``recall at threshold 0.42``); a capacity (top k per period) or each
+prediction's decision is not evaluable from an offline set of scores (the live monitor judges
+it). A case-control sample (class counts fixed by design) is resampled within each class, and
+only when asked (``stratified``).
 """
 
 from __future__ import annotations
@@ -20,23 +25,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mlpilot.domain.charter import Task
-from mlpilot.domain.criteria import Comparator, Criterion
-from mlpilot.domain.metrics import metric_spec
+from mlpilot.domain.criteria import Criterion
+from mlpilot.domain.metrics import AT_OPERATING_POINT, metric_spec
 from mlpilot.errors import ValidationError
 from mlpilot.stats import bootstrap as bs
+from mlpilot.stats.confusion import confusion_posterior
+from mlpilot.stats.posterior import LEVEL, Posterior, draws_posterior, ranking_posterior
+from mlpilot.stats.ranking import ap_influence, auc_delong, score_counts
 from mlpilot.store.evaluations import Evaluation
 
-__all__ = ["constrained_key", "decode", "from_rows", "from_values"]
+__all__ = ["decode", "from_rows", "from_values", "point_key"]
 
-LEVEL = 0.95
-# Metrics whose value is a share of a count: their interval from a value and n is binomial.
+INTERVAL_KIND = "credible interval"
+# Metrics whose value is a share of a count: their standard error from a value and n is binomial.
 _SHARES = {"accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1"}
 
 
-def constrained_key(criterion: Criterion) -> str | None:
-    """The metric key of a constrained criterion, e.g. ``recall at precision>=0.5``."""
-    c = criterion.constraint
-    return None if c is None else f"{criterion.metric} at {c.metric}{c.op.value}{c.target:g}"
+def point_key(metric: str, threshold: float) -> str:
+    """The metric key of ``metric`` at a declared threshold, e.g. ``recall at threshold 0.42``."""
+    return f"{metric} at threshold {threshold:g}"
 
 
 def encode(values: NDArray[np.float64]) -> str:
@@ -49,8 +56,8 @@ def decode(text: str) -> NDArray[np.float64]:
     return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float64)
 
 
-def _finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _binary(y: NDArray[Any], score: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[Any]]:
@@ -63,6 +70,99 @@ def _binary(y: NDArray[Any], score: NDArray[Any]) -> tuple[NDArray[np.float64], 
     if not np.isfinite(scores).all():
         raise ValidationError("the scores must be finite numbers")
     return labels, scores
+
+
+def _counts(labels: NDArray[np.float64], scores: NDArray[Any], threshold: float) -> dict[str, int]:
+    flagged = scores >= threshold
+    tp = int((flagged & (labels == 1)).sum())
+    fp = int(flagged.sum()) - tp
+    fn = int(labels.sum()) - tp
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": int(labels.size) - tp - fp - fn}
+
+
+def _thresholds(criteria: Sequence[Criterion]) -> list[float]:
+    found = [
+        c.operating_point.threshold for c in criteria
+        if c.operating_point is not None and c.operating_point.threshold is not None
+    ]  # fmt: skip
+    return list(dict.fromkeys(found))
+
+
+def _binary_evidence(
+    labels: NDArray[np.float64],
+    scores: NDArray[Any],
+    threshold: float,
+    criteria: Sequence[Criterion],
+    stratified: bool,
+) -> tuple[Any, dict[str, Posterior], dict[str, Any]]:
+    """The replicate function, the posteriors that need no replicates, and the details."""
+    names = list(bs.BINARY_METRICS)
+    if scores.min() < 0 or scores.max() > 1:  # not probabilities: no proper scoring rules
+        names = [n for n in names if n not in ("log_loss", "brier")]
+    extra_points = [t for t in _thresholds(criteria) if t != threshold]
+    posteriors: dict[str, Posterior] = {}
+    point_counts = {}
+    for t in (threshold, *extra_points):
+        counts = _counts(labels, scores, t)
+        point_counts[f"{t:g}"] = counts
+        for metric in AT_OPERATING_POINT:
+            key = metric if t == threshold else point_key(metric, t)
+            posteriors[key] = confusion_posterior(counts, metric, stratified=stratified)
+    pos, neg = score_counts(labels, scores)
+    positives, negatives = float(pos.sum()), float(neg.sum())
+    auc, auc_var = auc_delong(pos, neg)
+    posteriors["roc_auc"] = ranking_posterior(
+        "roc_auc", float(auc[0]), float(auc_var[0]), positives, negatives,
+        method="DeLong variance on the logit scale",
+    )  # fmt: skip
+    ap, ap_var = ap_influence(pos, neg, stratified=stratified)
+    posteriors["pr_auc"] = ranking_posterior(
+        "pr_auc", float(ap[0]), float(ap_var[0]), positives, negatives,
+        method="delta-method (influence function) variance on the logit scale",
+    )  # fmt: skip
+
+    def compute(idx: NDArray[Any]) -> bs.Metrics:
+        weights = bs.index_weights(idx, labels.size)  # rows are sorted by score: no re-sort
+        out = bs.weighted_binary_metrics(labels, scores, weights, threshold, names)
+        for t in extra_points:
+            at_t = bs.weighted_binary_metrics(labels, scores, weights, t, AT_OPERATING_POINT)
+            out |= {point_key(m, t): v for m, v in at_t.items()}
+        return out
+
+    details: dict[str, Any] = {
+        "threshold": threshold, "positives": int(positives), "negatives": int(negatives),
+        "confusion": point_counts,
+        "hindsight": _hindsight(labels, scores, criteria),
+    }  # fmt: skip
+    return compute, posteriors, details
+
+
+def _hindsight(
+    labels: NDArray[np.float64], scores: NDArray[Any], criteria: Sequence[Criterion]
+) -> dict[str, Any]:
+    """For each constrained criterion, the best value a threshold chosen afterwards reaches:
+    shown, labelled, never the verdict."""
+    found: dict[str, Any] = {}
+    for c in criteria:
+        if c.constraint is None or c.metric not in ("precision", "recall", "specificity"):
+            continue
+        if c.constraint.metric not in ("precision", "recall", "specificity"):
+            continue
+        value = bs.constrained_metric(
+            labels, scores, c.metric, c.constraint.metric,
+            partial(_holds, c.constraint.op.value, target=c.constraint.target),
+        )[0]  # fmt: skip
+        found[c.describe()] = {
+            "value": _finite_or_none(float(value)),
+            "label": "achievable at a threshold chosen afterwards",
+        }
+    return found
+
+
+def _holds(op: str, values: NDArray[np.float64], target: float) -> NDArray[np.bool_]:
+    from mlpilot.stats.posterior import holds
+
+    return holds(op, values, target)
 
 
 def from_rows(
@@ -78,11 +178,14 @@ def from_rows(
     threshold: float = 0.5,
     replicates: int = 1000,
     seed: int | None = 0,
+    stratified: bool = False,
 ) -> Evaluation:
-    """Metrics of ``predicted`` against ``y`` with bootstrap replicates and 95 % intervals.
+    """Metrics of ``predicted`` against ``y`` with their posteriors and 95 % credible intervals.
 
     Binary: ``predicted`` is the score of class 1; multiclass: the predicted class;
-    regression: the predicted value. Ranking tasks are not evaluated from rows.
+    regression: the predicted value. Ranking tasks are not evaluated from rows. ``stratified``
+    only for a case-control sample (class counts fixed by design): the bootstrap then resamples
+    within each class, and precision, accuracy, F1 and lift refer to the sample's class shares.
     """
     y_arr, p_arr = np.asarray(y), np.asarray(predicted)
     if y_arr.ndim != 1 or y_arr.shape != p_arr.shape or y_arr.size < 2:
@@ -92,35 +195,23 @@ def from_rows(
         )
     if replicates < 100:
         raise ValidationError(f"replicates must be at least 100, got {replicates}")
-    details: dict[str, Any] = {"seed": seed, "replicates_n": replicates, "level": LEVEL}
+    details: dict[str, Any] = {
+        "seed": seed, "replicates_n": replicates, "level": LEVEL,
+        "resampling": "stratified (case-control)" if stratified else "iid",
+    }  # fmt: skip
+    posteriors: dict[str, Posterior] = {}
+    positives = negatives = None
+    strata: NDArray[Any] | None
     if task is Task.BINARY:
         labels, scores = _binary(y_arr, p_arr)
-        names = list(bs.BINARY_METRICS)
-        if scores.min() < 0 or scores.max() > 1:  # not probabilities: no proper scoring rules
-            names = [n for n in names if n not in ("log_loss", "brier")]
-        keyed = [(constrained_key(c), c) for c in criteria if c.constraint is not None]
-
-        def compute(idx: NDArray[Any]) -> bs.Metrics:
-            yy, pp = labels[idx], scores[idx]
-            curve = bs.sorted_curve(yy, pp)  # one sort for AUC, PR AUC and the constraints
-            out = bs.binary_metrics(yy, pp, threshold, names, curve)
-            for key, c in keyed:
-                assert c.constraint is not None
-                assert key is not None
-                op, target = c.constraint.op, c.constraint.target
-                out[key] = bs.constrained_metric(
-                    yy,
-                    pp,
-                    c.metric,
-                    c.constraint.metric,
-                    partial(_holds, op, target=target),
-                    curve,
-                )
-            return out
-
-        strata: NDArray[Any] | None = labels
-        details |= {"threshold": threshold, "positives": int(labels.sum())}
-        details["negatives"] = int(labels.size - labels.sum())
+        order = np.argsort(-scores, kind="stable")  # highest score first, once
+        labels, scores = labels[order], scores[order]
+        compute, posteriors, binary = _binary_evidence(
+            labels, scores, threshold, criteria, stratified
+        )
+        details |= binary
+        positives, negatives = binary["positives"], binary["negatives"]
+        strata = labels
     elif task is Task.MULTICLASS:
         classes, codes = np.unique(
             np.concatenate([y_arr.astype(str), p_arr.astype(str)]), return_inverse=True
@@ -148,26 +239,39 @@ def from_rows(
         raise ValidationError(
             f"a {task.value} model is evaluated from metric values, not rows; use --metric"
         )
+    if stratified and strata is None:
+        raise ValidationError("only a classifier's sample can be stratified (by its labels)")
     point = {k: float(v[0]) for k, v in compute(np.arange(y_arr.size)[None, :]).items()}
-    reps = bs.bootstrap(compute, y_arr.size, strata, replicates, seed)
+    reps = bs.bootstrap(
+        compute, y_arr.size, strata=strata if stratified else None,
+        replicates=replicates, seed=seed,
+    )  # fmt: skip
+    for key, values in reps.items():
+        if key not in posteriors:
+            posteriors[key] = draws_posterior(values, positives, negatives, int(y_arr.size))
     details["replicates"] = {k: encode(v) for k, v in reps.items()}
-    details["intervals"] = {
-        k: [_finite_or_none(x) for x in bs.percentile_interval(v, LEVEL)] for k, v in reps.items()
+    details |= _summaries(posteriors)
+    details["se"] = {
+        k: _finite_or_none(float(np.nanstd(v))) if np.isfinite(v).any() else None
+        for k, v in reps.items()
     }
-    details["se"] = {k: _finite_or_none(float(np.nanstd(v))) for k, v in reps.items()}
     return Evaluation(
-        name=name, at=at, source=source, metrics={k: _finite_or_none(v) for k, v in point.items()},
+        name=name, at=at, source=source,
+        metrics={k: _finite_or_none(v) for k, v in point.items()},
         train_size=train_size, n=int(y_arr.size), details=details,
     )  # fmt: skip
 
 
-def _holds(op: Comparator, values: NDArray[np.float64], *, target: float) -> NDArray[np.bool_]:
+def _summaries(posteriors: dict[str, Posterior]) -> dict[str, Any]:
+    """The stored posteriors, their credible intervals and what kind of interval each is."""
     return {
-        Comparator.GE: values >= target,
-        Comparator.GT: values > target,
-        Comparator.LE: values <= target,
-        Comparator.LT: values < target,
-    }[op]
+        "posteriors": {k: p.to_json() for k, p in posteriors.items()},
+        "intervals": {
+            k: None if not p.sufficient else [_finite_or_none(x) for x in p.interval(LEVEL)]
+            for k, p in posteriors.items()
+        },
+        "interval_kind": INTERVAL_KIND,
+    }
 
 
 def from_values(
@@ -182,8 +286,10 @@ def from_values(
 ) -> Evaluation:
     """An evaluation from metric values measured on ``n`` rows (``positives`` of class 1).
 
-    Shares get a normal (Wald) interval on their count — recall on the positives, specificity on
-    the negatives, the rest on ``n``; ROC AUC the Hanley–McNeil interval; other metrics none.
+    Recall, specificity and accuracy get their Beta posterior from the count the value is a
+    share of (recall and specificity need ``positives``); ROC AUC a logit-scale posterior with
+    the Hanley–McNeil variance and PR AUC one with the binomial variance over the positives
+    (both need ``positives``). Precision, F1 and the other metrics need their rows: no posterior.
     """
     if n < 2:
         raise ValidationError(f"the sample size must be at least 2, got {n}")
@@ -191,6 +297,7 @@ def from_values(
         raise ValidationError(f"positives must be between 1 and n - 1 ({n - 1}), got {positives}")
     clean: dict[str, float | None] = {}
     se: dict[str, float | None] = {}
+    posteriors: dict[str, Posterior] = {}
     for key, value in metrics.items():
         spec = metric_spec(key)
         if (
@@ -201,17 +308,50 @@ def from_values(
             raise ValidationError(f"{spec.name} = {value:g} is outside the range of the metric")
         clean[spec.name] = float(value)
         se[spec.name] = _value_se(spec.name, float(value), n, positives)
-    intervals = {
-        k: None if s is None else [clean[k] - 1.959964 * s, clean[k] + 1.959964 * s]  # type: ignore[operator]
-        for k, s in se.items()
-    }
+        posteriors[spec.name] = _value_posterior(spec.name, float(value), n, positives)
+    details = {"positives": positives, "se": se, "level": LEVEL} | _summaries(posteriors)
     return Evaluation(
         name=name, at=at, source=source, metrics=clean, train_size=train_size, n=n,
-        details={"positives": positives, "se": se, "intervals": intervals, "level": LEVEL},
+        details=details,
     )  # fmt: skip
 
 
+def _value_posterior(metric: str, value: float, n: int, positives: int | None) -> Posterior:
+    from mlpilot.stats.posterior import insufficient
+    from mlpilot.stats.ranking import hanley_mcneil
+
+    needs_positives = metric in ("recall", "specificity", "roc_auc", "pr_auc")
+    if needs_positives and positives is None:
+        return insufficient(f"{metric} from a value needs the number of positives (--positives)")
+    pos = float(positives or 0)
+    neg = n - pos
+    if metric in ("recall", "specificity", "accuracy"):
+        size = {"recall": pos, "specificity": neg}.get(metric, float(n))
+        hit, miss = value * size, (1 - value) * size
+        counts = {
+            "recall": {"tp": hit, "fn": miss, "fp": 0.0, "tn": 0.0},
+            "specificity": {"tn": hit, "fp": miss, "tp": 0.0, "fn": 0.0},
+            "accuracy": {"tp": hit, "fp": miss, "fn": 0.0, "tn": 0.0},
+        }[metric]
+        return confusion_posterior(counts, metric)
+    if metric == "roc_auc":
+        variance = float(hanley_mcneil(value, pos, neg))
+        return ranking_posterior(
+            metric, value, variance, pos, neg, method="Hanley–McNeil variance on the logit scale"
+        )
+    if metric == "pr_auc":
+        return ranking_posterior(
+            metric, value, value * (1 - value) / pos, pos, neg,
+            method="binomial variance over the positives on the logit scale",
+        )  # fmt: skip
+    return insufficient(
+        f"{metric} from a value has no sampling distribution; give the predictions instead"
+    )
+
+
 def _value_se(metric: str, value: float, n: int, positives: int | None) -> float | None:
+    """A standard error for the learning curve's weights (classes assumed balanced when the
+    positives are not given)."""
     pos = positives if positives is not None else n / 2
     neg = n - pos
     if metric in _SHARES:

@@ -1,15 +1,17 @@
 """Feasibility of the model: will it predict well enough? Evidence per model criterion.
 
-For each model criterion, from the latest evaluation that measured its metric: the point
-estimate, the 95 % interval, the probability that the criterion is met, and the margin over the
-non-ML baseline when the baseline was measured on the same metric ("start small": the model must
-beat the heuristic). With bootstrap replicates the probability is the share of replicates that
-meet the criterion; with a value and its standard error, the normal approximation. A learning
-curve over the evaluations at several training sizes estimates the metric at the planned size.
+For each model criterion, from the latest evaluation that measured it where the model runs (its
+operating point): the point estimate, the 95 % credible interval and the *posterior probability*
+that the criterion is met, under the prior each posterior states (:mod:`mlpilot.stats.posterior`),
+and the margin over the non-ML baseline when the baseline was measured on the same metric ("start
+small": the model must beat the heuristic). With too few positives or negatives there is no
+number: ``probability_met`` is null and the note says "insufficient evidence". A learning curve
+over the evaluations at several training sizes estimates the metric at the planned size.
 
-The overall probability that *every* model criterion is met is the share of replicates meeting
-all of them when one evaluation carries them all (the replicates are paired), else the product of
-the individual probabilities (treating them as independent).
+The probability that *every* model criterion is met keeps each criterion's posterior probability
+and takes the dependence between criteria measured on the same rows from their paired bootstrap
+replicates (a Gaussian copula, :mod:`mlpilot.stats.joint`); criteria judged on different
+evaluations are taken as independent (the product).
 """
 
 from __future__ import annotations
@@ -19,90 +21,156 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from mlpilot.domain.charter import Charter
-from mlpilot.domain.criteria import Comparator, Criterion
+from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import CATALOGUE, CriterionKind
-from mlpilot.forecast.evaluate import constrained_key, decode
+from mlpilot.forecast.evaluate import decode, point_key
+from mlpilot.monitors.operating import NO_POINT
+from mlpilot.stats.confusion import joint_probability_at
+from mlpilot.stats.joint import copula_probability
 from mlpilot.stats.learning_curve import fit_learning_curve
+from mlpilot.stats.posterior import LEVEL, PROBABILITY_KIND, Posterior
 from mlpilot.store.evaluations import Evaluation
 
-__all__ = ["assess"]
+__all__ = ["assess", "planned_size"]
+
+NOT_OFFLINE = (
+    "not evaluable offline: {point} is judged on the live windows ('mlpilot performance'); an "
+    "offline set of scores has no periods or decisions"
+)
 
 
-def _met(op: Comparator, values: np.ndarray[Any, Any], target: float) -> np.ndarray[Any, Any]:
-    with np.errstate(invalid="ignore"):
-        return {
-            Comparator.GE: values >= target,
-            Comparator.GT: values > target,
-            Comparator.LE: values <= target,
-            Comparator.LT: values < target,
-        }[op]
+def _key(criterion: Criterion) -> tuple[str | None, float | None, str | None]:
+    """The metric key a criterion is judged on, its threshold, or the note saying why none."""
+    point = criterion.operating_point
+    if criterion.needs_operating_point:
+        return None, None, NO_POINT
+    if point is None:
+        return criterion.metric, None, None
+    if point.threshold is None:
+        return None, None, NOT_OFFLINE.format(point=point.describe())
+    return point_key(criterion.metric, point.threshold), point.threshold, None
 
 
-def _latest(evaluations: Sequence[Evaluation], key: str) -> Evaluation | None:
-    found = [e for e in evaluations if e.metrics.get(key) is not None]
-    return found[-1] if found else None
+def _lookup(evaluation: Evaluation, metric: str, threshold: float | None) -> str | None:
+    """The key under which ``evaluation`` measured ``metric`` at ``threshold`` (if it did)."""
+    if threshold is None:
+        return metric if evaluation.metrics.get(metric) is not None else None
+    key = point_key(metric, threshold)
+    if evaluation.metrics.get(key) is not None:
+        return key
+    measured_at = evaluation.details.get("threshold", threshold)  # values: assumed the declared
+    if measured_at == threshold and evaluation.metrics.get(metric) is not None:
+        return metric
+    return None
+
+
+def _posterior(evaluation: Evaluation, key: str) -> Posterior | None:
+    stored = (evaluation.details.get("posteriors") or {}).get(key)
+    if stored is None:
+        return None
+    encoded = (evaluation.details.get("replicates") or {}).get(key)
+    return Posterior.from_json(stored, None if encoded is None else decode(encoded))
+
+
+def _empty_row(criterion: Criterion) -> dict[str, Any]:
+    point = criterion.operating_point
+    return {
+        "criterion_id": criterion.id, "criterion": criterion.describe(),
+        "metric": criterion.metric, "op": criterion.op.value, "target": criterion.target,
+        "operating_point": None if point is None else point.describe(),
+        "evaluation": None, "estimate": None, "low": None, "high": None,
+        "interval_kind": "credible interval", "level": LEVEL,
+        "probability_met": None, "probability_kind": PROBABILITY_KIND, "prior": None,
+        "method": None, "baseline": None, "learning_curve": None, "note": None,
+    }  # fmt: skip
 
 
 def _criterion(
     criterion: Criterion, charter: Charter, evaluations: Sequence[Evaluation], planned: float | None
-) -> tuple[dict[str, Any], np.ndarray[Any, Any] | None, int | None]:
-    key = constrained_key(criterion) or criterion.metric
-    chosen = _latest(evaluations, key)
-    note = None
-    if chosen is None and key != criterion.metric:
-        chosen = _latest(evaluations, criterion.metric)
-        key, note = criterion.metric, "the constraint was not evaluated; value at the threshold"
-    row: dict[str, Any] = {
-        "criterion_id": criterion.id, "criterion": criterion.describe(),
-        "metric": criterion.metric, "op": criterion.op.value, "target": criterion.target,
-        "evaluation": None, "estimate": None, "low": None, "high": None,
-        "probability_met": None, "baseline": None, "learning_curve": None, "note": note,
-    }  # fmt: skip
-    higher = CATALOGUE[criterion.metric].higher_is_better
+) -> tuple[dict[str, Any], tuple[Evaluation, str] | None]:
+    row = _empty_row(criterion)
+    key, threshold, why = _key(criterion)
+    if key is None:
+        row["note"] = why
+        return row, None
+    found = [(e, k) for e in evaluations if (k := _lookup(e, criterion.metric, threshold))]
     row["learning_curve"] = _curve(evaluations, key, planned, criterion.metric)
-    if chosen is None:
-        row["note"] = "no evaluation measured this metric yet"
-        return row, None, None
+    if not found:
+        where = "" if threshold is None else f" at threshold {threshold:g}"
+        row["note"] = f"no evaluation measured {criterion.metric}{where} yet"
+        return row, None
+    chosen, key = found[-1]
     estimate = float(chosen.metrics[key])  # type: ignore[arg-type]
-    interval = (chosen.details.get("intervals") or {}).get(key)
-    row |= {
-        "evaluation": chosen.name, "evaluated_at": chosen.at.isoformat(), "n": chosen.n,
-        "estimate": estimate, "low": interval[0] if interval else None,
-        "high": interval[1] if interval else None,
-    }  # fmt: skip
-    encoded = (chosen.details.get("replicates") or {}).get(key)
-    replicates = None if encoded is None else decode(encoded)
-    se = (chosen.details.get("se") or {}).get(key)
-    if replicates is not None:
-        row["probability_met"] = float(_met(criterion.op, replicates, criterion.target).mean())
-    elif se:
-        z = (estimate - criterion.target) / se
-        row["probability_met"] = float(stats.norm.cdf(z if higher else -z))
+    row |= {"evaluation": chosen.name, "evaluated_at": chosen.at.isoformat(), "n": chosen.n,
+            "estimate": estimate}  # fmt: skip
+    posterior = _posterior(chosen, key)
+    if posterior is None:
+        row["note"] = "evaluated before posteriors were stored; run 'mlpilot evaluate' again"
+        return row, None
+    low, high = posterior.interval(LEVEL)
+    row |= {"low": low, "high": high, "prior": posterior.prior, "method": posterior.method,
+            "note": posterior.note}  # fmt: skip
+    row["probability_met"] = _probability(criterion, chosen, key, threshold, posterior, row)
+    _baseline(row, charter, criterion, posterior, estimate)
+    hindsight = (chosen.details.get("hindsight") or {}).get(criterion.describe())
+    if criterion.constraint is not None and hindsight is not None:
+        row["achievable_afterwards"] = hindsight
+    return row, (chosen, key)
+
+
+def _probability(
+    criterion: Criterion,
+    chosen: Evaluation,
+    key: str,
+    threshold: float | None,
+    posterior: Posterior,
+    row: dict[str, Any],
+) -> float | None:
+    c = criterion.constraint
+    if c is None:
+        return posterior.probability(criterion.op.value, criterion.target)
+    # Both conditions at the one operating point: the joint posterior of the same counts.
+    counts = (chosen.details.get("confusion") or {}).get(f"{threshold:g}")
+    other_key = _lookup(chosen, c.metric, threshold)
+    other = None if other_key is None else _posterior(chosen, other_key)
+    if other is not None:
+        low, high = other.interval(LEVEL)
+        estimate = chosen.metrics.get(other_key or "")
+        row["constraint"] = {"metric": c.metric, "estimate": estimate, "low": low, "high": high}
+    if counts is None:
+        row["note"] = "the confusion counts at the operating point were not stored"
+        return None
+    stratified = str(chosen.details.get("resampling", "")).startswith("stratified")
+    conditions = [(criterion.metric, criterion.op.value, criterion.target),
+                  (c.metric, c.op.value, c.target)]  # fmt: skip
+    probability = joint_probability_at(counts, conditions, stratified=stratified)
+    if probability is None and row["note"] is None:
+        row["note"] = f"insufficient evidence for {c.metric} at the operating point"
+    return probability
+
+
+def _baseline(
+    row: dict[str, Any],
+    charter: Charter,
+    criterion: Criterion,
+    posterior: Posterior,
+    estimate: float,
+) -> None:
     baseline = charter.baseline
-    if baseline.value is not None and baseline.metric == criterion.metric:
-        sign = 1.0 if higher else -1.0
-        margin: dict[str, Any] = {
-            "value": baseline.value,
-            "margin": sign * (estimate - baseline.value),
-        }
-        if replicates is not None:
-            finite = replicates[np.isfinite(replicates)]
-            gains = sign * (finite - baseline.value)
-            margin |= {
-                "low": float(np.quantile(gains, 0.025)), "high": float(np.quantile(gains, 0.975)),
-                "probability_better": float((gains > 0).mean()),
-            }  # fmt: skip
-        elif se:
-            margin["probability_better"] = float(stats.norm.cdf(margin["margin"] / se))
-        row["baseline"] = margin
-    return (
-        row,
-        (None if replicates is None else _met(criterion.op, replicates, criterion.target)),
-        chosen.id,
-    )
+    if baseline.value is None or baseline.metric != criterion.metric:
+        return
+    higher = CATALOGUE[criterion.metric].higher_is_better
+    sign = 1.0 if higher else -1.0
+    margin: dict[str, Any] = {"value": baseline.value, "margin": sign * (estimate - baseline.value)}
+    low, high = posterior.interval(LEVEL)
+    if low is not None and high is not None:
+        gains = sorted((sign * (low - baseline.value), sign * (high - baseline.value)))
+        margin |= {"low": gains[0], "high": gains[1]}
+    margin["probability_better"] = posterior.probability(">" if higher else "<", baseline.value)
+    margin["probability_kind"] = PROBABILITY_KIND
+    row["baseline"] = margin
 
 
 def _curve(
@@ -143,6 +211,27 @@ def planned_size(criteria: Sequence[Criterion]) -> float | None:
     return max(rows) if rows else None
 
 
+def _overall(
+    rows: list[dict[str, Any]], sources: list[tuple[Evaluation, str] | None], ops: list[str]
+) -> tuple[float | None, str | None]:
+    probabilities = [r["probability_met"] for r in rows]
+    if not rows or any(p is None for p in probabilities):
+        return None, None
+    known = [p for p in probabilities if p is not None]
+    chosen = {id(s[0]) for s in sources if s is not None}
+    replicates = [
+        (s[0].details.get("replicates") or {}).get(s[1]) if s is not None else None for s in sources
+    ]
+    if len(known) == 1:
+        return known[0], "the one criterion's posterior probability"
+    if len(chosen) == 1 and all(r is not None for r in replicates):
+        draws = [decode(r) for r in replicates if r is not None]
+        higher = [op in (">=", ">") for op in ops]
+        joint = copula_probability(known, draws, higher)
+        return joint, "Gaussian copula of the posteriors, dependence from the paired replicates"
+    return float(np.prod(known)), "product of the posteriors (independence assumed)"
+
+
 def assess(
     charter: Charter,
     criteria: Sequence[Criterion],
@@ -152,24 +241,16 @@ def assess(
 ) -> dict[str, Any]:
     """The feasibility evidence for every model criterion, and the overall probability."""
     planned = planned or planned_size(criteria)
-    rows, met, sources = [], [], set()
+    rows, sources, ops = [], [], []
     for criterion in criteria:
         if criterion.kind is not CriterionKind.MODEL:
             continue
-        row, joint, source = _criterion(criterion, charter, evaluations, planned)
+        row, source = _criterion(criterion, charter, evaluations, planned)
         rows.append(row)
-        met.append(joint)
-        sources.add(source)
-    probabilities = [r["probability_met"] for r in rows]
-    overall: float | None = None
-    method = None
-    if rows and all(p is not None for p in probabilities):
-        if len(sources) == 1 and all(m is not None for m in met):
-            joint = np.logical_and.reduce([m for m in met if m is not None])
-            overall, method = float(joint.mean()), "joint replicates"
-        else:
-            overall = float(math.prod(p for p in probabilities if p is not None))
-            method = "product (independence)"
+        sources.append(source)
+        ops.append(criterion.op.value)
+    overall, method = _overall(rows, sources, ops)
+    missing = [r["criterion"] for r in rows if r["probability_met"] is None]
     return {
         "slug": charter.slug,
         "task": charter.task.value,
@@ -177,5 +258,9 @@ def assess(
         "planned_size": planned,
         "criteria": rows,
         "probability_all_met": overall,
+        "probability_kind": PROBABILITY_KIND,
         "method": method,
+        "note": (
+            f"no probability: insufficient evidence for {', '.join(missing)}" if missing else None
+        ),
     }

@@ -1,8 +1,10 @@
 """The two uncertainties as probabilities, with their history: model and impact.
 
-- **model**: before deployment, the probability that every model criterion is met, from the
-  feasibility evidence (offline evaluations); after it, from the model monitor — the share of the
-  recent mature windows (at least half labeled) in which every model criterion held.
+- **model**: before deployment, the posterior probability that every model criterion is met,
+  from the feasibility evidence (offline evaluations); after it, the posterior probability that
+  every model criterion holds *now*, from the model monitor's recent mature windows weighted
+  toward the latest — the very judgement the model light shows
+  (:func:`mlpilot.monitors.judgement.judge`), so the number and the light cannot disagree.
 - **impact**: the probability that the feature has the impact wanted, from the latest experiment
   verdict; the experiments side records it here (``kind="impact"``).
 
@@ -13,9 +15,11 @@ can show the trend; nothing is overwritten.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mlpilot.domain.criteria import Criterion
 from mlpilot.errors import ValidationError
 from mlpilot.store.evaluations import KINDS, EvaluationStore, UncertaintyRecord
 
@@ -23,7 +27,6 @@ if TYPE_CHECKING:
     from mlpilot.workspace import Workspace
 
 __all__ = [
-    "RECENT_WINDOWS",
     "describe",
     "make_record",
     "monitor_probability",
@@ -31,7 +34,6 @@ __all__ = [
     "uncertainty_summary",
 ]
 
-RECENT_WINDOWS = 14  # how many recent mature windows the monitor-based probability looks at
 TREND_STEP = 0.02  # a change smaller than this is "flat"
 
 
@@ -48,14 +50,35 @@ def make_record(
     return UncertaintyRecord(at, kind, probability, source.strip(), details)
 
 
-def monitor_probability(report: dict[str, Any]) -> tuple[float, dict[str, Any]] | None:
-    """From a performance report: the share of recent mature windows meeting every criterion."""
-    mature = [w for w in report["windows"] if (w.get("label_coverage") or 0) >= 0.5]
-    judged = [w for w in mature[-RECENT_WINDOWS:] if w.get("verdicts")]
-    if not judged:
+def monitor_probability(
+    report: dict[str, Any], criteria: Sequence[Criterion]
+) -> tuple[float, dict[str, Any]] | None:
+    """From a performance report: the posterior probability that every model criterion holds
+    now, with the judgement behind it (None when the evidence is insufficient)."""
+    from mlpilot.monitors.judgement import judge
+
+    judged = judge(report, criteria)
+    probability = judged["probability_all_met"]
+    if probability is None:
         return None
-    met = sum(1 for w in judged if not w["breaches"])
-    return met / len(judged), {"windows": len(judged), "met": met, "window": report["window"]}
+    details = {
+        "probability_kind": judged["probability_kind"],
+        "status": judged["status"],
+        "rule": judged["rule"],
+        "windows": judged["windows"],
+        "half_life_windows": judged["half_life_windows"],
+        "window": report["window"],
+        "criteria": [
+            {k: row[k] for k in ("criterion", "probability_met", "met", "note")}
+            for row in judged["criteria"]
+        ],
+        "summary": (
+            f"model monitor: posterior probability that every model criterion holds now, "
+            f"from {judged['windows']} recent window(s) weighted toward the latest "
+            f"(light {judged['status']})"
+        ),
+    }
+    return probability, details
 
 
 def _entry(record: UncertaintyRecord) -> dict[str, Any]:

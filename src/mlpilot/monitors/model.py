@@ -16,6 +16,7 @@ from mlpilot.engine import drift as drift_engine
 from mlpilot.engine.columns import column_kinds
 from mlpilot.errors import NotFoundError, ValidationError
 from mlpilot.monitors import drift, performance
+from mlpilot.monitors.judgement import MATURE_COVERAGE, judge
 from mlpilot.monitors.tables import event_tables, same_engine
 from mlpilot.store.events import PREDICTION_COLUMNS, EventStore
 
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 PROFILE_KEY = "drift-profile"
-# A window is judged once at least this share of its predictions has an outcome.
-MATURE_COVERAGE = 0.5
 _NOT_FEATURES = {*PREDICTION_COLUMNS, "label"}
 
 
@@ -133,12 +132,12 @@ def health(
     *,
     window: str = "1d",
 ) -> dict[str, Any]:
-    """The model group's light: ``ok``, ``failing`` or ``no-data``, with evidence.
+    """The model group's light: ``ok``, ``warning``, ``failing`` or ``no-data``, with evidence.
 
-    Judged on the latest *mature* window (at least half its predictions labeled): failing when a
-    model criterion fails there; ok when every one is met; no-data when one could not be judged
-    (an undefined metric, a criterion without its operating point), with the reason. Drift is
-    the data group's (:mod:`monitors.health`).
+    The light is the judgement of :func:`mlpilot.monitors.judgement.judge`: the posterior
+    probability that each model criterion holds now, from the recent mature windows (at least
+    half their predictions labeled) weighted toward the latest — the same judgement the model
+    uncertainty states. Drift is the data group's (:mod:`monitors.health`).
     """
     with event_tables(events, charter.slug) as tables:
         if not tables.has("predictions"):
@@ -150,21 +149,37 @@ def health(
     if not mature:
         return {"window": window, "status": "no-data", "reason": "no window has enough labels yet"}
     latest = mature[-1]
+    judged = judge(report, criteria)
+    by_id = {row["criterion_id"]: row for row in judged["criteria"]}
+    verdicts, unjudged = [], []
+    for verdict in latest["verdicts"]:  # the latest window's value, the judgement's verdict
+        row = by_id.get(verdict["criterion_id"], {})
+        note = verdict.get("note") if row.get("met") is True else row.get("note")
+        if row.get("probability_met") is None:
+            seen = verdict.get("note")
+            note = row.get("note") if not seen or seen == row.get("note") else (
+                f"{row.get('note')}; latest window: {seen}")  # fmt: skip
+            unjudged.append(f"{verdict['criterion']}: {note}")
+        verdicts.append(verdict | {
+            "met": row.get("met"), "probability_met": row.get("probability_met"),
+            "probability_kind": row.get("probability_kind"), "low": row.get("low"),
+            "high": row.get("high"), "interval_kind": row.get("interval_kind"), "note": note,
+        })  # fmt: skip
     breached = [w for w in mature if w["breaches"]]
-    # An undefined value (no positive label, no operating point declared) is neither met nor
-    # breached: without a breach, the light is green only when every criterion was judged met.
-    unjudged = [v for v in latest["verdicts"] if v["met"] is None]
-    status = "failing" if latest["breaches"] else "no-data" if unjudged else "ok"
-    reason = "; ".join(f"{v['criterion']}: {v['note']}" for v in unjudged)
+    reason = "; ".join(unjudged)
     return {
         "window": window,
-        "status": status,
-        **({"reason": f"not judged in the latest mature window — {reason}"} if reason else {}),
+        "status": judged["status"],
+        **({"reason": f"not judged — {reason}"} if reason else {}),
+        "rule": judged["rule"],
+        "probability_all_met": judged["probability_all_met"],
+        "probability_kind": judged["probability_kind"],
+        "judged_windows": judged["windows"],
         "judged_window": latest["start"],
         "judged_window_end": latest["end"],
         "label_coverage": latest["label_coverage"],
         "metrics": latest["metrics"],
-        "verdicts": latest["verdicts"],
+        "verdicts": verdicts,
         "windows_breached": len(breached),
         "last_breach": breached[-1]["start"] if breached else None,
     }

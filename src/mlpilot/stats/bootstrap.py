@@ -1,13 +1,19 @@
-"""Stratified, seeded bootstrap of model metrics, vectorised over the replicates.
+"""Seeded bootstrap of model metrics, vectorised over the replicates.
 
-Each replicate resamples the rows with replacement *within each stratum* (for a classifier, each
-label), so every replicate keeps the class balance of the evaluation set and every metric stays
-defined. The rows of all replicates form one ``(B, n)`` matrix and every metric is computed along
-its rows at once: 1,000 replicates of 5,000 rows take well under a second.
+By default each replicate resamples all n rows with replacement (the plain i.i.d. bootstrap): an
+evaluation set drawn from the population the model runs on has a random number of positives, and
+metrics such as precision depend on that variance. Resampling *within each stratum* (for a
+classifier, each label: :func:`stratified_indices`) is only right for a case-control sample,
+whose class counts were fixed by design; it is used only when asked (``strata``). Fixing the
+class counts of a random sample removes the variance precision depends on: its 95 % percentile
+intervals covered about 60 % of the time.
 
-The metric functions take ``(B, n)`` matrices and return ``(B,)`` vectors; on a single row
-(``B = 1``) they equal scikit-learn (checked in the tests), with the conventions of
-:mod:`mlpilot.stats.classification` (``zero_division=0``, log loss clipped at machine epsilon).
+The rows of all replicates form one ``(B, n)`` matrix and every metric is computed along its rows
+at once: 1,000 replicates of 5,000 rows take well under a second. The metric functions take
+``(B, n)`` matrices and return ``(B,)`` vectors; on a single row (``B = 1``) they equal
+scikit-learn (checked in the tests), with the conventions of :mod:`mlpilot.stats.classification`
+(an undefined ratio is NaN, log loss clipped at machine epsilon). A replicate where a metric is
+undefined (no positive in it, say) is left out of that metric's distribution.
 """
 
 from __future__ import annotations
@@ -27,19 +33,28 @@ __all__ = [
     "binary_metrics",
     "bootstrap",
     "constrained_metric",
+    "iid_indices",
+    "index_weights",
     "multiclass_rows",
     "percentile_interval",
     "regression_rows",
     "sorted_curve",
     "stratified_indices",
+    "weighted_binary_metrics",
 ]
 
 Floats = NDArray[np.float64]
 Metrics = dict[str, Floats]
+CHUNK_CELLS = 4_000_000  # replicates x rows held at once
 BINARY_METRICS = (
-    "accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "roc_auc",
-    "pr_auc", "log_loss", "brier",
+    "accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "lift",
+    "roc_auc", "pr_auc", "log_loss", "brier",
 )  # fmt: skip
+
+
+def iid_indices(n: int, replicates: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """``(replicates, n)`` row indices, resampled with replacement from all ``n`` rows."""
+    return rng.integers(0, n, size=(replicates, n))
 
 
 def stratified_indices(
@@ -55,9 +70,9 @@ def stratified_indices(
 
 
 def _ratio(numerator: Floats, denominator: Floats) -> Floats:
-    """numerator / denominator, 0 where the denominator is 0 (scikit-learn's zero_division=0)."""
+    """numerator / denominator, NaN (undefined) where the denominator is 0."""
     safe = np.where(denominator > 0, denominator, 1.0)
-    return np.where(denominator > 0, numerator / safe, 0.0)
+    return np.where(denominator > 0, numerator / safe, np.nan)
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,9 @@ def sorted_curve(y: ArrayLike, p: ArrayLike) -> Curve:
 def _previous_at_ends(values: Floats, ends: NDArray[np.bool_]) -> Floats:
     """At each position, the value at the previous group end (0 before the first)."""
     previous = np.zeros_like(values)
+    if ends.all():  # no ties: the previous group end is the previous position
+        previous[:, 1:] = values[:, :-1]
+        return previous
     previous[:, 1:] = np.maximum.accumulate(np.where(ends, values, 0.0), axis=1)[:, :-1]
     return previous
 
@@ -105,7 +123,9 @@ def _average_precision(curve: Curve) -> Floats:
     """As ``average_precision_score``: Σ over distinct thresholds of ΔRecall · Precision."""
     tp, fp, ends = curve.tp, curve.fp, curve.ends
     positives = tp[:, -1]
-    gain = np.where(ends, (tp - _previous_at_ends(tp, ends)) * _ratio(tp, tp + fp), 0.0)
+    gain = np.where(
+        ends, (tp - _previous_at_ends(tp, ends)) * np.nan_to_num(_ratio(tp, tp + fp)), 0.0
+    )
     total = gain.sum(axis=1)
     return np.where(positives > 0, total / np.where(positives > 0, positives, 1), np.nan)
 
@@ -146,6 +166,7 @@ def binary_metrics(
         "recall": lambda: recall,
         "specificity": lambda: specificity,
         "f1": lambda: _ratio(2 * tp, 2 * tp + fp + fn),
+        "lift": lambda: _ratio(_ratio(tp, tp + fp), (tp + fn) / labels.shape[1]),
         "roc_auc": lambda: _auc(ranked()),
         "pr_auc": lambda: _average_precision(ranked()),
         "log_loss": log_loss,
@@ -153,6 +174,57 @@ def binary_metrics(
     }
     chosen = formulas if names is None else [n for n in formulas if n in names]
     return {name: formulas[name]() for name in chosen}
+
+
+def index_weights(indices: NDArray[np.int64], n: int) -> Floats:
+    """How many times each of ``n`` rows is drawn in each replicate: ``(B, n)`` counts."""
+    replicates = indices.shape[0]
+    flat = (indices + n * np.arange(replicates)[:, None]).ravel()
+    return np.bincount(flat, minlength=replicates * n).reshape(replicates, n).astype(np.float64)
+
+
+def weighted_binary_metrics(
+    y: ArrayLike, p: ArrayLike, weights: Floats, threshold: float, names: Collection[str]
+) -> Metrics:
+    """:func:`binary_metrics` of resamples given as row ``weights`` ``(B, n)`` over rows already
+    sorted by score, highest first: weighted sums instead of a sort per replicate."""
+    labels = np.asarray(y, dtype=np.float64)
+    scores = np.asarray(p, dtype=np.float64)
+    total = weights.sum(axis=1)
+    flagged = (scores >= threshold).astype(np.float64)
+    tp, fp = weights @ (flagged * labels), weights @ (flagged * (1 - labels))
+    positives = weights @ labels
+    fn, tn = positives - tp, total - positives - fp
+    recall, specificity = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
+    ends = np.ones((1, scores.size), dtype=bool)
+    ends[0, :-1] = scores[1:] != scores[:-1]
+
+    built: list[Curve] = []
+
+    def curve() -> Curve:
+        if not built:
+            tp_cum = np.cumsum(weights * labels, axis=1)
+            built.append(Curve(tp_cum, np.cumsum(weights, axis=1) - tp_cum, ends))
+        return built[0]
+
+    def log_loss() -> Floats:
+        right = np.clip(np.where(labels == 1, scores, 1 - scores), LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+        return np.asarray(weights @ -np.log(right) / total)
+
+    formulas: dict[str, Callable[[], Floats]] = {
+        "accuracy": lambda: (tp + tn) / total,
+        "balanced_accuracy": lambda: (recall + specificity) / 2,
+        "precision": lambda: _ratio(tp, tp + fp),
+        "recall": lambda: recall,
+        "specificity": lambda: specificity,
+        "f1": lambda: _ratio(2 * tp, 2 * tp + fp + fn),
+        "lift": lambda: _ratio(_ratio(tp, tp + fp), positives / total),
+        "roc_auc": lambda: _auc(curve()),
+        "pr_auc": lambda: _average_precision(curve()),
+        "log_loss": log_loss,
+        "brier": lambda: np.asarray(weights @ ((labels - scores) ** 2) / total),
+    }
+    return {name: formulas[name]() for name in formulas if name in names}
 
 
 def constrained_metric(
@@ -166,7 +238,8 @@ def constrained_metric(
     """The best ``metric`` over thresholds where ``holds(other)`` is true (NaN where none is).
 
     ``metric`` and ``other`` are ``precision``, ``recall`` or ``specificity``; each distinct
-    score is a threshold (predict positive at or above it), as the model monitor does.
+    score is a threshold (predict positive at or above it). This is what a threshold chosen
+    afterwards could reach: shown beside a verdict, labelled so, never the verdict.
     """
     curve = curve or sorted_curve(y, p)
     tp, fp, ends = curve.tp, curve.fp, curve.ends
@@ -177,7 +250,7 @@ def constrained_metric(
         "recall": _ratio(tp, np.broadcast_to(positives, tp.shape)),
         "specificity": _ratio(negatives - fp, np.broadcast_to(negatives, fp.shape)),
     }
-    allowed = ends & holds(curves[other])
+    allowed = ends & holds(curves[other]) & np.isfinite(curves[metric])
     best = np.where(allowed, curves[metric], -np.inf).max(axis=1)
     return np.where(np.isfinite(best), best, np.nan)
 
@@ -224,17 +297,26 @@ def regression_rows(y: ArrayLike, predicted: ArrayLike) -> Metrics:
 def bootstrap(
     compute: Callable[[NDArray[np.int64]], Metrics],
     n: int,
-    strata: ArrayLike | None,
+    *,
+    strata: ArrayLike | None = None,
     replicates: int = 1000,
     seed: int | None = 0,
 ) -> Metrics:
-    """``compute(indices)`` on ``replicates`` resamples of ``n`` rows (stratified if given).
+    """``compute(indices)`` on ``replicates`` i.i.d. resamples of ``n`` rows — or, for a
+    case-control sample only, resamples within each stratum of ``strata``.
 
     ``compute`` receives a ``(B, n)`` matrix of row indices and returns metric vectors.
     """
     rng = np.random.default_rng(seed)
-    groups = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
-    return compute(stratified_indices(groups, replicates, rng))
+    chunk = max(1, CHUNK_CELLS // max(n, 1))  # bounded memory: chunks of replicates
+    parts = []
+    for start in range(0, replicates, chunk):
+        size = min(chunk, replicates - start)
+        if strata is None:
+            parts.append(compute(iid_indices(n, size, rng)))
+        else:
+            parts.append(compute(stratified_indices(strata, size, rng)))
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
 def percentile_interval(values: ArrayLike, level: float = 0.95) -> tuple[float, float]:
