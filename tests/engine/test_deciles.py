@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import mlpilot.engine.drift as drift_engine
 from mlpilot.engine import deciles
+from mlpilot.engine.bins import LOWEST
 from mlpilot.engine.drift import profile
 from tests.engine.test_drift import binned
 from tests.tables import Tables, shared
@@ -97,8 +98,8 @@ def test_profile_bins_equal_the_sorting_path_with_infinities_and_nan(tables, mon
             == binned(np.asarray(frame[name].to_numpy(zero_copy_only=False), dtype=float), a.edges)
         )
         assert (a.count, a.missing) == (b.count, b.missing)
-    assert streamed["const"].bins == (0, x.size)
-    assert (streamed["none"].bins, streamed["none"].edges) == ((0,), ())
+    assert streamed["const"].bins == (0, 0, x.size, 0, 0)  # a point mass, ±inf apart
+    assert (streamed["none"].bins, streamed["none"].edges) == ((0, 0, 0), (LOWEST, math.inf))
 
 
 def test_steps_that_cannot_tell_exactly_fall_back_to_sorting(tables, monkeypatch):

@@ -3,11 +3,13 @@
 Every expectation is computed from the rows with numpy or scipy, never with mlpilot:
 
 - deciles: ``numpy.quantile(finite, [0.1 … 0.9])`` (linear interpolation), duplicates dropped;
-- bins ``(-inf, e1), [e1, e2), …, [ek, +inf]``: ``np.searchsorted(edges, x, side="right")``
+- edges: the most negative finite double, the deciles, ``nextafter(q, +inf)`` after a decile
+  ``q`` held by at least 1 % (and 2) of the finite values, and ``+inf``; bins
+  ``[-inf], [lowest, e1), …, [ek, +inf), [+inf]``: ``np.searchsorted(edges, x, side="right")``
   counted over the non-missing values (finite and ±inf);
 - missing: NULL or NaN; mean and population std over the finite values;
 - categories by count (descending) then value, and one last bin for values the reference never
-  saw;
+  saw; the unseen values counted 10 times or more also one by one;
 - ECDF: ``scipy.stats.ks_2samp(a, b).statistic`` and ``wasserstein_distance(a, b)`` on the finite
   values.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 import tempfile
 import warnings
 from collections import Counter
@@ -34,19 +37,15 @@ from scipy import stats
 
 from mlpilot.engine.columns import column_kinds
 from mlpilot.engine.connection import duckdb, table
-from mlpilot.engine.drift import (
-    ColumnProfile,
-    Histogram,
-    compare_ecdf,
-    compare_ecdfs,
-    histograms,
-    profile,
-)
+from mlpilot.engine.drift import ColumnProfile, Histogram, histograms, profile
+from mlpilot.engine.ecdf import compare_ecdf, compare_ecdfs
+from mlpilot.errors import ValidationError
 from tests.tables import Tables, shared
 
 DECILES = np.arange(1, 10) / 10
 REL = 1e-12  # edges, moments and ECDF distances against numpy / scipy
 NAN, INF = math.nan, math.inf
+LOWEST = -sys.float_info.max
 
 
 @pytest.fixture
@@ -64,7 +63,11 @@ def floats(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def expected_edges(values: np.ndarray) -> np.ndarray:
     finite = values[np.isfinite(values)]
-    return np.unique(np.quantile(finite, DECILES)) if finite.size else np.empty(0)
+    deciles = np.unique(np.quantile(finite, DECILES)) if finite.size else np.empty(0)
+    atoms = [
+        np.nextafter(q, INF) for q in deciles if (finite == q).sum() >= max(2, 0.01 * finite.size)
+    ]
+    return np.unique([LOWEST, *deciles, *atoms, INF])
 
 
 def binned(values: np.ndarray, edges) -> tuple[int, ...]:
@@ -131,7 +134,13 @@ def expected_histogram(column: ColumnProfile, values) -> Histogram:
     present = [category_text(v) for v in values if v is not None]
     counted = Counter(present)
     seen = [counted[c] for c in column.categories]
-    return Histogram(len(present), len(values) - len(present), (*seen, len(present) - sum(seen)))
+    new = sorted(
+        ((v, n) for v, n in counted.items() if v not in column.categories and n >= 10),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    return Histogram(
+        len(present), len(values) - len(present), (*seen, len(present) - sum(seen)), tuple(new)
+    )
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -195,8 +204,8 @@ def test_profile_matches_numpy(source, tables, tmp_path):
         assert profiles[name].bins == binned(values, expected_edges(values)), name
     for name in CATEGORICAL:
         check_categorical_profile(profiles[name], frame[name].to_pylist())
-    assert profiles["const"].edges == (4.5,)
-    assert profiles["const"].bins == (0, 700)
+    assert profiles["const"].edges == (LOWEST, 4.5, math.nextafter(4.5, INF), INF)
+    assert profiles["const"].bins == (0, 0, 700, 0, 0)
     assert profiles["b"].categories == ("false", "true")
 
 
@@ -222,15 +231,39 @@ def test_null_and_nan_are_both_missing(tables):
     column = profile(tables(pa.table({"x": values})), {"x": "numeric"})["x"]
     assert (column.count, column.missing) == (5, 3)
     check_numeric_profile(column, floats(values))
-    assert column.bins[0] >= 1  # -inf in the first bin
-    assert column.bins[-1] >= 1  # +inf in the last
+    assert (column.bins[0], column.bins[-1]) == (1, 1)  # -inf and +inf in bins of their own
     assert column.mean == pytest.approx(2.0)
     assert column.std == pytest.approx(np.std([1.0, 2.0, 3.0]))
 
 
-def test_constant_column_has_one_edge(tables):
+def test_a_constant_column_is_a_point_mass(tables):
     column = profile(tables(pa.table({"x": [3.0] * 50})), {"x": "numeric"})["x"]
-    assert (column.edges, column.bins, column.mean, column.std) == ((3.0,), (0, 50), 3.0, 0.0)
+    edges = (LOWEST, 3.0, math.nextafter(3.0, INF), INF)
+    assert (column.edges, column.bins, column.mean, column.std) == (
+        edges, (0, 0, 50, 0, 0), 3.0, 0.0,
+    )  # fmt: skip
+
+
+def test_a_zero_inflated_column_keeps_zero_apart(tables):
+    """94 % zeros: every decile is 0, and 0 gets a bin of its own, so the share of non-zero
+    values is a bin too (it shared [0, +inf) with the zeros before)."""
+    values = np.zeros(1_000)
+    values[:60] = np.random.default_rng(1).exponential(1.0, 60)
+    column = profile(tables(pa.table({"x": values})), {"x": "numeric"})["x"]
+    assert column.edges == (LOWEST, 0.0, 5e-324, INF)
+    assert column.bins == (0, 0, 940, 60, 0)
+
+
+def test_a_point_mass_between_continuous_values(tables):
+    """A value held by 30 % of the rows is a decile; its bin holds it alone."""
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=2_000)
+    values[:600] = 0.5
+    column = profile(tables(pa.table({"x": values})), {"x": "numeric"})["x"]
+    check_numeric_profile(column, values)
+    k = column.edges.index(0.5)
+    assert column.edges[k + 1] == math.nextafter(0.5, INF)
+    assert column.bins[k + 1] == 600
 
 
 def test_all_missing_and_empty_columns(tables):
@@ -241,23 +274,27 @@ def test_all_missing_and_empty_columns(tables):
         }
     )
     profiles = profile(tables(frame), {"x": "numeric", "s": "categorical"})
-    assert profiles["x"] == ColumnProfile("x", "numeric", 0, 3, (0,))
+    sentinels = (LOWEST, INF)
+    assert profiles["x"] == ColumnProfile("x", "numeric", 0, 3, (0, 0, 0), sentinels)
     assert profiles["s"] == ColumnProfile("s", "categorical", 0, 3, (0,))
     empty = profile(tables(frame.slice(0, 0)), {"x": "numeric", "s": "categorical"})
-    assert empty["x"] == ColumnProfile("x", "numeric", 0, 0, (0,))
+    assert empty["x"] == ColumnProfile("x", "numeric", 0, 0, (0, 0, 0), sentinels)
     assert empty["s"] == ColumnProfile("s", "categorical", 0, 0, (0,))
 
 
-def test_only_infinite_values_have_no_edges(tables):
+def test_only_infinite_values_have_only_the_sentinel_edges(tables):
     column = profile(tables(pa.table({"x": [INF, -INF, INF]})), {"x": "numeric"})["x"]
-    assert (column.edges, column.bins, column.count, column.mean) == ((), (3,), 3, None)
+    assert (column.edges, column.bins, column.count, column.mean) == (
+        (LOWEST, INF), (1, 0, 2), 3, None,
+    )  # fmt: skip
 
 
 def test_one_row(tables):
     frame = pa.table({"x": [2.5], "i": [7], "s": ["a"], "b": [True]})
     profiles = profile(tables(frame), column_kinds(tables(frame)))
-    assert profiles["x"] == ColumnProfile("x", "numeric", 1, 0, (0, 1), (2.5,), (), 2.5, 0.0)
-    assert profiles["i"].edges == (7.0,)
+    edges = (LOWEST, 2.5, INF)  # one value is no point mass (it takes two)
+    assert profiles["x"] == ColumnProfile("x", "numeric", 1, 0, (0, 0, 1, 0), edges, (), 2.5, 0.0)
+    assert profiles["i"].edges == (LOWEST, 7.0, INF)
     assert profiles["s"].bins == (1, 0)
     assert profiles["b"].categories == ("true",)
 
@@ -275,6 +312,14 @@ def test_profile_json_round_trip(tables):
     for column in profiles.values():
         text = json.dumps(column.to_json(), allow_nan=False)
         assert ColumnProfile.from_json(json.loads(text)) == column
+
+
+def test_a_profile_of_the_old_format_is_refused_with_the_way_out(tables):
+    """Format 1 (mlpilot before issue 14) had no format field, deciles only."""
+    old = {"name": "x", "kind": "numeric", "count": 3, "missing": 0, "bins": [1, 2],
+           "edges": [0.5], "categories": [], "mean": 1.0, "std": 0.5}  # fmt: skip
+    with pytest.raises(ValidationError, match=r"'x'.*format 1.*profile the reference again"):
+        ColumnProfile.from_json(old)
 
 
 # --- histograms of the current data ----------------------------------------------------------
@@ -303,9 +348,13 @@ def test_histograms_match_numpy(source, tables, tmp_path):
     for name in CATEGORICAL:
         assert result[name] == expected_histogram(profiles[name], current[name].to_pylist()), name
     assert result["s"].bins[-1] == sum(v in ("new", "other") for v in s) > 0
-    # the constant reference's single edge 4.5: 4.0 below it, 4.5 and 5.0 at or above
+    # the constant reference's point mass 4.5: 4.0 below it, 4.5 in its bin, 5.0 above
     const = current["const"].to_numpy()
-    assert result["const"].bins == (int((const < 4.5).sum()), int((const >= 4.5).sum()))
+    counts = (int((const < 4.5).sum()), int((const == 4.5).sum()), int((const > 4.5).sum()))
+    assert result["const"].bins == (0, *counts, 0)
+    assert result["s"].new == tuple(
+        sorted(((v, s.count(v)) for v in ("new", "other")), key=lambda p: (-p[1], p[0]))
+    )
 
 
 def test_histograms_of_an_empty_table(tables):
@@ -556,9 +605,10 @@ def test_nan_in_a_parquet_file_is_missing(tables, tmp_path):
 
 
 @pytest.mark.parametrize("values", [[7.25, 7.25], [0.1, 0.1, 0.1]])
-def test_a_small_constant_column_has_one_edge(values, tables):
+def test_a_small_constant_column_is_a_point_mass(values, tables):
     column = profile(tables(pa.table({"x": values})), {"x": "numeric"})["x"]
-    assert (column.edges, column.bins) == ((values[0],), (0, len(values)))
+    edges = (LOWEST, values[0], math.nextafter(values[0], INF), INF)
+    assert (column.edges, column.bins) == (edges, (0, 0, len(values), 0, 0))
 
 
 # --- edges, bit for bit -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlpilot.engine import drift as engine
+from mlpilot.engine.bins import LOWEST
 from mlpilot.monitors import drift
 from tests.spark.parity import assert_same
 
@@ -73,9 +74,10 @@ def test_reference_profiles_are_identical(spark: Any, duck: Any, files: tuple[st
     values = pq.read_table(files[0]).column("x").to_numpy(zero_copy_only=False)
     finite = values[np.isfinite(values)]
     expected = np.unique(np.quantile(finite, np.arange(1, 10) / 10))
-    assert list(on_spark["x"].edges) == expected.tolist()  # numpy's linear rule, bit for bit
-    assert on_spark["constant"].edges == (2.5,)
-    assert on_spark["hollow"].edges == ()
+    # numpy's linear rule, bit for bit, between the sentinels of -inf and +inf
+    assert list(on_spark["x"].edges) == [LOWEST, *expected.tolist(), math.inf]
+    assert on_spark["constant"].edges == (LOWEST, 2.5, math.nextafter(2.5, math.inf), math.inf)
+    assert on_spark["hollow"].edges == (LOWEST, math.inf)
     assert on_spark["hollow"].missing == 700
     assert set(on_spark["c"].categories) == {"a", "b", "c"}
 

@@ -20,7 +20,7 @@ IEEE comparisons rule out) leave ``quantiles`` None, and the caller sorts as bef
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -54,16 +54,26 @@ class Located:
 
     def below(self, edge: float) -> int | None:
         """How many finite values are ``< edge``; None if that cannot be told exactly."""
+        return self._count(edge, "left")
+
+    def at_most(self, value: float) -> int | None:
+        """How many finite values are ``<= value``; None if that cannot be told exactly."""
+        return self._count(value, "right")
+
+    def _count(self, value: float, side: Literal["left", "right"]) -> int | None:
         if self.constant is not None:
-            return int(self.cumulative[-1]) if self.constant < edge else 0
-        step = self.step_of(edge)
+            below = self.constant < value if side == "left" else self.constant <= value
+            return int(self.cumulative[-1]) if below else 0
+        step = self.step_of(value)
         inside = self.before(step + 1) - self.before(step)
         if inside == 0:
             return self.before(step)
+        if side == "right" and step < self.boundaries.size and value == self.boundaries[step]:
+            return self.before(step + 1)  # the step's values are all <= its upper bound
         values = self.collected.get(step)
         if values is None:
             return None
-        return self.before(step) + int(np.searchsorted(values, edge, side="left"))
+        return self.before(step) + int(np.searchsorted(values, value, side=side))
 
 
 def locate(
@@ -173,7 +183,7 @@ def _within(values: ir.FloatingValue, located: Located, steps: list[int]) -> ir.
     """values in any of ``steps``, adjacent steps merged into one range."""
     import ibis
 
-    from mlpilot.engine.drift import exact_literal
+    from mlpilot.engine.literals import exact_literal
 
     ranges: list[list[int]] = []
     for step in steps:
@@ -194,6 +204,6 @@ def _within(values: ir.FloatingValue, located: Located, steps: list[int]) -> ir.
 
 
 def _histogram(values: ir.FloatingValue, boundaries: Floats) -> ir.Value:
-    from mlpilot.engine.drift import exact_array, histogram_function
+    from mlpilot.engine.literals import exact_array, histogram_function
 
     return histogram_function()(values, exact_array(boundaries.tolist()))

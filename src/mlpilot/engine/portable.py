@@ -180,7 +180,7 @@ def _order_statistics(values: ir.FloatingValue, ranks: list[int], count: int) ->
     import ibis
     import ibis.expr.datatypes as dt
 
-    from mlpilot.engine.drift import exact_array, exact_literal
+    from mlpilot.engine.literals import exact_array, exact_literal
 
     engine = backend_name(values)
     positions = [order_position(r, count, engine) for r in ranks]

@@ -31,7 +31,7 @@ STEPS = 2048
 def _step(values: ir.FloatingValue, low: float, high: float) -> ir.IntegerValue:
     import ibis
 
-    from mlpilot.engine.drift import exact_literal
+    from mlpilot.engine.literals import exact_literal
 
     scale = STEPS / (high - low)  # finite: checked by the caller
     raw = ((values - exact_literal(low)) * exact_literal(scale)).floor()

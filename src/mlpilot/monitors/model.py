@@ -77,9 +77,11 @@ def performance_report(
 def reference_profile(
     events: EventStore, slug: str, reference: str
 ) -> dict[str, drift_engine.ColumnProfile]:
-    """The stored profile of a reference, computed (once) if it is missing."""
+    """The stored profile of a reference, computed (once) if it is missing, or again if it was
+    stored in an older format (the reference table itself is kept, so nothing is lost)."""
     saved = events.load_summary(slug, reference, PROFILE_KEY)
-    if saved is not None:
+    current = drift_engine.PROFILE_FORMAT
+    if saved is not None and all(c.get("format") == current for c in saved["columns"]):
         return {c["name"]: drift_engine.ColumnProfile.from_json(c) for c in saved["columns"]}
     with _connection(events) as con:
         table_name = events.table_name(slug, "reference", reference)

@@ -1,16 +1,23 @@
 """Drift statistics from histograms and ECDF summaries.
 
-Binned distances (PSI, Jensen–Shannon, Hellinger) compare two count vectors over the same bins:
-an empty bin gets a share of 1e-4 before the shares are normalised, so no log or ratio blows up.
-The chi-square test is ``scipy.stats.chi2_contingency`` (no continuity correction) on the 2×K
-table of categories seen in either sample. KS p-values follow ``scipy.stats.ks_2samp``
+The alarm is a test whose threshold follows the null distribution at the sample sizes and the
+number of bins at hand: :func:`homogeneity_test`, Pearson's chi-square test of homogeneity on the
+2×K table of both samples' counts, after pooling the bins whose expected count would be below
+``MIN_EXPECTED`` (:func:`pool_rare`). The pooling looks only at the column totals of the table
+(the two samples added up), which a permutation of the rows between the samples leaves
+unchanged, so it does not bias the test; with every expected count at 5 or more the chi-square
+distribution is an accurate null at any size. The KS p-value follows ``scipy.stats.ks_2samp``
 (two-sided, ``method="auto"``): exact when both samples have at most 10,000 values, asymptotic
 otherwise.
+
+Binned distances (PSI, Jensen–Shannon, Hellinger) are effect sizes, never thresholds: an empty
+bin gets a share of 1e-4 before the shares are normalised, so no log or ratio blows up.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,16 +62,98 @@ def hellinger(reference: ArrayLike, current: ArrayLike) -> float:
     return float(math.sqrt(np.sum((np.sqrt(r) - np.sqrt(c)) ** 2) / 2))
 
 
-def chi2_test(reference: ArrayLike, current: ArrayLike) -> tuple[float, float]:
-    """Chi-square statistic and p-value of the 2×K contingency table (categories seen in either)."""
-    from scipy.stats import chi2_contingency
+MIN_EXPECTED = 5.0
 
-    table = np.vstack([np.asarray(reference, float), np.asarray(current, float)])
-    table = table[:, table.sum(axis=0) > 0]
-    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-        return 0.0, 1.0  # one category, or an empty sample: nothing can differ
-    result = chi2_contingency(table, correction=False)
-    return float(result.statistic), float(result.pvalue)
+
+@dataclass(frozen=True)
+class HomogeneityTest:
+    """Pearson's chi-square test of homogeneity of two count vectors over the same bins."""
+
+    statistic: float
+    df: int
+    p_value: float
+    bins: int  # bins compared, after pooling
+    pooled: int  # bins with too small an expected count, pooled into one
+
+
+def pool_rare(
+    reference: ArrayLike,
+    current: ArrayLike,
+    min_expected: float = MIN_EXPECTED,
+    rare: ArrayLike | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    """The two count vectors with bins empty in both dropped and every bin whose expected count
+    in the smaller sample, ``(r + c) · min(n, m) / (n + m)``, is below ``min_expected`` pooled
+    into one last bin; if that pool is itself too small it joins the bin with the smallest total.
+    ``rare`` marks bins pooled whatever their count: sums of categories that are each too rare
+    for a bin of their own. Returns the pooled vectors and how many bins went into the pool."""
+    r = _counts(reference)
+    c = _counts(current)
+    forced = np.zeros(r.shape, bool) if rare is None else np.asarray(rare, bool)
+    if r.shape != c.shape or forced.shape != r.shape:
+        raise ValueError("both histograms need the same bins")
+    keep = (r + c) > 0
+    r, c, forced = r[keep], c[keep], forced[keep]
+    n, m = r.sum(), c.sum()
+    if n == 0 or m == 0:
+        return r, c, 0
+    scale = min(n, m) / (n + m)
+    pool = forced | ((r + c) * scale < min_expected)
+    if not pool.any():
+        return r, c, 0
+    r = np.append(r[~pool], r[pool].sum())
+    c = np.append(c[~pool], c[pool].sum())
+    if (r[-1] + c[-1]) * scale < min_expected and r.size > 1:
+        smallest = int(np.argmin(r[:-1] + c[:-1]))
+        r[smallest] += r[-1]
+        c[smallest] += c[-1]
+        r, c = r[:-1], c[:-1]
+    return r, c, int(pool.sum())
+
+
+def homogeneity_test(
+    reference: ArrayLike,
+    current: ArrayLike,
+    min_expected: float = MIN_EXPECTED,
+    rare: ArrayLike | None = None,
+) -> HomogeneityTest | None:
+    """Pearson's chi-square test that both samples come from one distribution over the bins
+    (as ``scipy.stats.chi2_contingency(table, correction=False)`` on the pooled 2×K table).
+    Both samples in one and the same bin: statistic 0, p-value 1 (nothing differs). None when
+    a sample is empty, or when pooling leaves a single bin of several: too few values to test."""
+    from scipy.stats import chi2
+
+    r, c, pooled = pool_rare(reference, current, min_expected, rare)
+    if r.sum() == 0 or c.sum() == 0:
+        return None
+    if r.size < 2:
+        return HomogeneityTest(0.0, 0, 1.0, 1, 0) if pooled <= 1 else None
+    total = r + c
+    n, m = r.sum(), c.sum()
+    expected_r, expected_c = total * (n / (n + m)), total * (m / (n + m))
+    statistic = float(
+        np.sum((r - expected_r) ** 2 / expected_r + (c - expected_c) ** 2 / expected_c)
+    )
+    df = r.size - 1
+    return HomogeneityTest(statistic, df, float(chi2.sf(statistic, df)), int(r.size), pooled)
+
+
+def effect_sizes(reference: ArrayLike, current: ArrayLike) -> dict[str, float] | None:
+    """PSI, Jensen–Shannon distance and Hellinger distance over the bins seen in either sample;
+    None when a sample is empty."""
+    r, c = _counts(reference), _counts(current)
+    keep = (r + c) > 0
+    r, c = r[keep], c[keep]
+    if r.sum() == 0 or c.sum() == 0:
+        return None
+    return {"psi": psi(r, c), "js": js_distance(r, c), "hellinger": hellinger(r, c)}
+
+
+def _counts(values: ArrayLike) -> NDArray[np.float64]:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError("a histogram needs finite, non-negative counts")
+    return array
 
 
 def ks_pvalue(statistic: float, n_reference: int, n_current: int) -> float:
