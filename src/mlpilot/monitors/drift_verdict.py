@@ -125,8 +125,9 @@ def judge_column(
     method: str | None = None,
     ecdf: EcdfComparison | None = None,
 ) -> ColumnDrift:
-    """One column's test, effect sizes and (unadjusted) result; ``ecdf`` holds both samples'
-    ECDF comparison, needed for ``ks`` and ``wasserstein``."""
+    """One column's test, effect sizes and verdict, judged alone (:func:`verdicts` adjusts the
+    verdicts of several columns together); ``ecdf`` holds both samples' ECDF comparison, needed
+    for ``ks`` and ``wasserstein``."""
     chosen = method or "chi2"
     reference, current, rare = _compared(column, histogram)
     effects = stats.effect_sizes(
@@ -141,7 +142,7 @@ def judge_column(
         p_value = stats.ks_pvalue(ecdf.statistic, ecdf.n_reference, ecdf.n_current)
         return replace(
             base, test="ks", statistic=ecdf.statistic, test_statistic=ecdf.statistic,
-            p_value=p_value,
+            p_value=p_value, **_alone(p_value),
         )  # fmt: skip
     if chosen == "wasserstein":
         missing = _ecdf_missing(ecdf)
@@ -165,8 +166,13 @@ def judge_column(
     return replace(
         base, statistic=base.statistic if chosen in DISTANCES else test.statistic,
         p_value=test.p_value, test_statistic=test.statistic, df=test.df,
-        note="; ".join(notes) or None,
+        note="; ".join(notes) or None, **_alone(test.p_value),
     )  # fmt: skip
+
+
+def _alone(p_value: float) -> dict[str, Any]:
+    """The verdict of a column judged alone (:func:`verdicts` adjusts it among others)."""
+    return {"adjusted_p_value": p_value, "drifted": p_value < ALPHA}
 
 
 def _base(
