@@ -175,7 +175,7 @@ def check_drift(results: dict[str, list[dict[str, Any]]], size: str) -> dict[str
     import numpy as np
     import pyarrow.parquet as pq
 
-    from mlpilot.stats.drift import js_distance
+    from mlpilot.stats.drift import effect_sizes, js_distance
 
     def first(label: str) -> dict[str, Any] | None:
         ok = [r for r in results.get(label, []) if "error" not in r]
@@ -191,10 +191,19 @@ def check_drift(results: dict[str, list[dict[str, Any]]], size: str) -> dict[str
         )
     plain = first("duckdb warm (current histograms)")
     if plain and warm:
+        # the plain query's counts (missing first) against the stored reference's: mlpilot's JS
+        def plain_js(n: str) -> float:
+            reference = [profile[n]["missing"], *profile[n]["bins"]]
+            sizes = effect_sizes(reference, plain["bins"][n])
+            return sizes["js"] if sizes else math.nan
+
         checks["plain_duckdb_js_vs_mlpilot_max_abs_diff"] = max(
-            abs(js_distance(profile[n]["bins"], plain["bins"][n]) - warm["columns"][n]["statistic"])
-            for n in profile
+            abs(plain_js(n) - warm["columns"][n]["effect_size"]["js"]) for n in profile
         )
+        checks["mlpilot_warm_alarms"] = {
+            n: {"p_value": c["p_value"], "drifted": c["drifted"], "js": c["effect_size"]["js"]}
+            for n, c in warm["columns"].items()
+        }
     if cold is None:
         return checks
     # Missing counts: the truth from pyarrow (NULL, and NaN in float columns), one column at a
@@ -223,8 +232,8 @@ def check_drift(results: dict[str, list[dict[str, Any]]], size: str) -> dict[str
         rows = {}
         for n, c in cold["columns"].items():
             nml_value = nanny["columns"][n]["statistic"]
-            row = {"mlpilot_js": c["statistic"], "nannyml_js": nml_value,
-                   "diff": c["statistic"] - nml_value}  # fmt: skip
+            ours = c["effect_size"]["js"]
+            row = {"mlpilot_js": ours, "nannyml_js": nml_value, "diff": ours - nml_value}
             if c["type"] == "numeric":
                 ref_col = reference.read(columns=[n]).column(n)
                 cur_col = current.read(columns=[n]).column(n)
@@ -258,13 +267,16 @@ def check_drift(results: dict[str, list[dict[str, Any]]], size: str) -> dict[str
                 "evidently_statistic": evid["columns"].get(n, {}).get("statistic"),
                 "evidently_threshold": evid["columns"].get(n, {}).get("threshold"),
                 "evidently_drifted": evid["columns"].get(n, {}).get("drifted"),
-                "mlpilot_method": c["method"],
-                "mlpilot_statistic": c["statistic"],
+                "mlpilot_test": c["test"],
+                "mlpilot_p_value": c["p_value"],
                 "mlpilot_drifted": c["drifted"],
                 # Evidently's Jensen-Shannon distance is in natural-log units (scipy's default
                 # base): mlpilot's base-2 distance times sqrt(ln 2) should match it.
                 **(
-                    {"mlpilot_js_in_natural_log_units": c["statistic"] * math.sqrt(math.log(2))}
+                    {
+                        "mlpilot_js_in_natural_log_units": c["effect_size"]["js"]
+                        * math.sqrt(math.log(2))
+                    }
                     if c["type"] == "categorical"
                     else {}
                 ),

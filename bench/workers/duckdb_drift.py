@@ -1,8 +1,9 @@
 """Plain DuckDB (its Python API, no Ibis) computing what mlpilot's drift computes.
 
 ``warm``: ONE SELECT over the current file: for each numeric column the count of values below
-each stored edge (SUM(CAST(x < e AS INT))) and the non-missing count; for each categorical
-column the count of each stored category; and COUNT(*). Edges and categories come from the stored
+each stored edge (SUM(CAST(x < e AS INT)); the edges include mlpilot's -inf / +inf sentinels and
+point-mass edges) and the non-missing count; for each categorical column the count of each
+stored category; and COUNT(*). Edges and categories come from the stored
 mlpilot profile (``profile_{size}.json``).
 
 ``cold``: the same from scratch: (1) the reference's deciles, moments and missing counts, (2)
@@ -48,7 +49,7 @@ def histogram_select(path: str, profile: dict) -> str:
     for i, (name, p) in enumerate(profile.items()):
         terms.append(f"COUNT({q(name)}) AS n{i}")
         if p["kind"] == "numeric":
-            terms += [f"SUM(CAST({q(name)} < {e!r} AS INT)) AS c{i}_{k}"
+            terms += [f"SUM(CAST({q(name)} < '{float(e)!r}'::DOUBLE AS INT)) AS c{i}_{k}"
                       for k, e in enumerate(p["edges"])]  # fmt: skip
         else:
             terms += [f"SUM(CAST({q(name)} = {lit(c)} AS INT)) AS c{i}_{k}"
@@ -57,17 +58,19 @@ def histogram_select(path: str, profile: dict) -> str:
 
 
 def bins(row: tuple, columns: list[str], profile: dict) -> dict:
+    """Each column's missing count, then its bins (as mlpilot's test compares them)."""
     values = dict(zip(columns, row, strict=True))
     out = {}
     for i, (name, p) in enumerate(profile.items()):
         count = values[f"n{i}"]
+        missing = values["_rows"] - count
         width = len(p["edges"]) if p["kind"] == "numeric" else len(p["categories"])
         below = [int(values[f"c{i}_{k}"]) for k in range(width)]
         if p["kind"] == "numeric":
             bounds = [0, *below, count]
-            out[name] = [bounds[k + 1] - bounds[k] for k in range(len(bounds) - 1)]
+            out[name] = [missing, *(bounds[k + 1] - bounds[k] for k in range(len(bounds) - 1))]
         else:
-            out[name] = [*below, count - sum(below)]
+            out[name] = [missing, *below, count - sum(below)]
     return out
 
 

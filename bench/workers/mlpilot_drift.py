@@ -1,5 +1,8 @@
 """mlpilot drift: ``cold`` profiles the reference and compares; ``warm`` passes a stored profile.
 
+The default check: the chi-square test on the reference's bins, with the distances (JS, PSI,
+Hellinger) as effect sizes beside it.
+
 ``profile`` computes the reference profile and stores it as JSON (the day-after-day case keeps
 it in the event store; here a file), for ``warm`` and for the plain DuckDB query.
 """
@@ -48,8 +51,9 @@ t3 = time.perf_counter()
 
 
 def column(c: object) -> dict:
-    keys = ("type", "method", "statistic", "threshold", "drifted", "n_reference", "n_current",
-            "missing_reference", "missing_current")  # fmt: skip
+    keys = ("type", "method", "test", "statistic", "p_value", "adjusted_p_value", "drifted",
+            "effect_size", "n_reference", "n_current", "missing_reference",
+            "missing_current")  # fmt: skip
     return {key: getattr(c, key) for key in keys}
 
 

@@ -150,3 +150,20 @@ def test_uncertainty_and_forecast_charts_are_none_without_evidence() -> None:
     fspec = charts.forecast_chart(forecast)
     assert fspec is not None
     assert [m["label"] for m in fspec["layer"][1]["data"]["values"]] == ["50 %", "85 %", "95 %"]
+
+
+def test_drift_charts_show_the_adjusted_p_value_and_the_effect_size() -> None:
+    """The bar is the p-value the decision uses (adjusted across columns); the history is the
+    Jensen-Shannon distance, an effect size, without a threshold (the test decides)."""
+    effects = {"js": 0.12, "psi": 0.1, "hellinger": 0.1}
+    column = _column("age", 40.2, 0.03, 0.05, False) | {
+        "adjusted_p_value": 0.06, "effect_size": effects}  # fmt: skip
+    window = {"start": "2026-01-03T00:00:00+00:00", "columns": [column]}
+    (value,) = charts.drift_chart(window)["data"]["values"]
+    assert (value["measure"], value["value"], value["drifted"]) == (
+        "adjusted p-value", 0.06, "stable")  # fmt: skip
+    history = charts.drift_history_chart([window])
+    assert history is not None
+    assert _marks(history) == ["line"]
+    assert history["layer"][0]["data"]["values"][0]["statistic"] == 0.12
+    assert "Jensen-Shannon" in history["title"]

@@ -192,12 +192,12 @@ def performance_chart(
 
 
 def drift_chart(window: Mapping[str, Any]) -> Spec:
-    """Drift per column in one window: the statistic (or the p-value, for tests that give one)
-    as a bar, the column's threshold as a tick, drifted columns in red."""
+    """Drift per column in one window: the p-value the decision uses (adjusted across columns,
+    when given) as a bar, or the statistic for a column without one; the column's threshold as
+    a tick, drifted columns in red."""
     values = [
         {"column": c["name"], "method": c["method"],
-         "measure": "p-value" if c["p_value"] is not None else "statistic",
-         "value": c["p_value"] if c["p_value"] is not None else c["statistic"],
+         "measure": _drift_measure(c)[0], "value": _drift_measure(c)[1],
          "threshold": c["threshold"], "drifted": "drifted" if c["drifted"] else "stable"}
         for c in window["columns"]
     ]  # fmt: skip
@@ -229,11 +229,20 @@ def drift_chart(window: Mapping[str, Any]) -> Spec:
     return spec
 
 
+def _drift_measure(column: Mapping[str, Any]) -> tuple[str, Any]:
+    if column.get("adjusted_p_value") is not None:
+        return "adjusted p-value", column["adjusted_p_value"]
+    if column["p_value"] is not None:
+        return "p-value", column["p_value"]
+    return "statistic", column["statistic"]
+
+
 def drift_history_chart(windows: Sequence[Mapping[str, Any]]) -> Spec | None:
-    """Each column's drift statistic per window, with the threshold when all columns share one
-    measure (None without windows)."""
+    """Each column's drift statistic per window — its Jensen-Shannon distance (an effect size)
+    when given — with the threshold when all columns share one measure (None without windows)."""
     values = [
-        {"start": w["start"], "column": c["name"], "statistic": c["statistic"],
+        {"start": w["start"], "column": c["name"],
+         "statistic": (c.get("effect_size") or {}).get("js", c["statistic"]),
          "drifted": c["drifted"]}
         for w in windows for c in w["columns"]
     ]  # fmt: skip
@@ -256,6 +265,9 @@ def drift_history_chart(windows: Sequence[Mapping[str, Any]]) -> Spec | None:
         },
     ]  # fmt: skip
     columns = [c for w in windows for c in w["columns"]]
+    if any(c.get("effect_size") for c in columns):
+        spec["title"] = "Drift effect size per column over time (Jensen-Shannon distance)"
+        return spec  # an effect size has no threshold: the test decides
     thresholds = {(c["p_value"] is None, c["threshold"]) for c in columns}
     if len(thresholds) == 1 and next(iter(thresholds))[0]:
         spec["layer"].append(_rule(columns[0]["threshold"], axis="y", label="drift threshold"))
