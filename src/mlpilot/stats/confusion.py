@@ -36,7 +36,9 @@ from mlpilot.stats.posterior import MIN_COUNT, Posterior, holds, insufficient
 __all__ = [
     "CONFUSION_PRIOR",
     "METRICS",
+    "beta_interval",
     "beta_parameters",
+    "beta_probability",
     "confusion_draws",
     "confusion_posterior",
     "joint_probability_at",
@@ -56,15 +58,19 @@ def _counts(params: Mapping[str, Any]) -> tuple[float, float, float, float]:
     return tuple(float(params[c]) for c in _CELLS)  # type: ignore[return-value]
 
 
-def _denominator(metric: str, tp: float, fp: float, fn: float, tn: float) -> tuple[float, str]:
+def _denominator(metric: str, tp: Any, fp: Any, fn: Any, tn: Any) -> tuple[Any, str]:
+    """The count a metric's evidence rests on (scalars or arrays), and what it counts."""
     return {
         "precision": (tp + fp, "row(s) predicted positive"),
         "recall": (tp + fn, "positive label(s)"),
         "specificity": (tn + fp, "negative label(s)"),
         "accuracy": (tp + fp + fn + tn, "row(s)"),
         "f1": (tp + fp + fn, "row(s) positive or predicted positive"),
-        "balanced_accuracy": (min(tp + fn, tn + fp), "row(s) in the smaller class"),
-        "lift": (min(tp + fp, tp + fn), "row(s) predicted positive or positive, whichever fewer"),
+        "balanced_accuracy": (np.minimum(tp + fn, tn + fp), "row(s) in the smaller class"),
+        "lift": (
+            np.minimum(tp + fp, tp + fn),
+            "row(s) predicted positive or positive, whichever fewer",
+        ),
     }[metric]
 
 
@@ -88,6 +94,30 @@ def beta_parameters(
     return None
 
 
+def beta_interval(
+    metric: str, tp: Any, fp: Any, fn: Any, tn: Any, level: float = 0.95
+) -> tuple[Floats, Floats]:
+    """The equal-tailed credible interval of a Beta-marginal ``metric`` (vectorised over the
+    counts), NaN where the denominator has fewer than :data:`MIN_COUNT` rows."""
+    a, b = beta_parameters(metric, tp, fp, fn, tn)  # type: ignore[misc]
+    tail = (1 - level) / 2
+    low, high = stats.beta.ppf(tail, a, b), stats.beta.ppf(1 - tail, a, b)
+    if metric == "f1":
+        low, high = 2 * low / (1 + low), 2 * high / (1 + high)
+    rows = _denominator(metric, *(np.asarray(v, dtype=np.float64) for v in (tp, fp, fn, tn)))[0]
+    enough = np.asarray(rows) >= MIN_COUNT
+    return np.where(enough, low, np.nan), np.where(enough, high, np.nan)
+
+
+def beta_probability(metric: str, tp: Any, fp: Any, fn: Any, tn: Any, target: Any) -> Floats:
+    """P(metric >= target) for a Beta-marginal ``metric`` (vectorised; no minimum-count rule)."""
+    a, b = beta_parameters(metric, tp, fp, fn, tn)  # type: ignore[misc]
+    cut = np.asarray(target, dtype=np.float64)
+    if metric == "f1":
+        cut = cut / (2 - cut)
+    return np.asarray(stats.beta.sf(np.clip(cut, 0.0, 1.0), a, b), dtype=np.float64)
+
+
 def _beta(params: Mapping[str, Any]) -> tuple[float, float] | None:
     found = beta_parameters(
         params["metric"], *_counts(params), stratified=bool(params.get("stratified"))
@@ -100,7 +130,8 @@ def confusion_posterior(
 ) -> Posterior:
     """The posterior of ``metric`` at an operating point with these confusion ``counts``."""
     tp, fp, fn, tn = (float(counts[c]) for c in _CELLS)
-    rows, what = _denominator(metric, tp, fp, fn, tn)
+    found, what = _denominator(metric, tp, fp, fn, tn)
+    rows = float(found)
     if rows < MIN_COUNT:
         return insufficient(f"{rows:g} {what}; at least {MIN_COUNT} are needed for {metric}")
     params: dict[str, Any] = {"metric": metric, "stratified": stratified}
@@ -142,18 +173,12 @@ def confusion_draws(
     }
 
 
-def _f1_to_j(value: float) -> float:
-    return value / (2 - value) if value < 2 else np.inf
-
-
 def metric_probability(params: dict[str, Any], op: str, target: float) -> float:
     """P(metric op target) under the posterior ``params`` describe."""
-    beta = _beta(params)
     higher = op in (">=", ">")
-    if beta is not None:
-        cut = _f1_to_j(target) if params["metric"] == "f1" else target
-        below = float(stats.beta.cdf(min(max(cut, 0.0), 1.0), *beta))
-        return 1 - below if higher else below
+    if _beta(params) is not None:
+        above = float(beta_probability(params["metric"], *_counts(params), min(target, 2.0)))
+        return above if higher else 1 - above
     draws = confusion_draws(params, stratified=bool(params.get("stratified")))[params["metric"]]
     return float(holds(op, draws, target).mean())
 

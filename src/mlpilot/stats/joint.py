@@ -12,6 +12,7 @@ the smallest.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +21,15 @@ from scipy import stats
 __all__ = ["copula_probability"]
 
 Floats = NDArray[np.float64]
-DRAWS = 200_000
+DRAWS = 20_000  # Monte Carlo standard error below 0.004
+
+
+@lru_cache(maxsize=16)
+def _standard_normal(dimension: int, seed: int) -> Floats:
+    """The same seeded standard normal draws for every call (read-only)."""
+    draws = np.random.default_rng(seed).standard_normal((DRAWS, dimension))
+    draws.setflags(write=False)
+    return draws
 
 
 def _normal_scores(values: Floats) -> Floats:
@@ -57,8 +66,7 @@ def copula_probability(
     corr = vectors @ np.diag(np.clip(values, 1e-9, None)) @ vectors.T
     d = np.sqrt(np.diag(corr))
     corr = corr / np.outer(d, d)
-    rng = np.random.default_rng(seed)
-    draws = rng.multivariate_normal(np.zeros(p.size), corr, size=DRAWS, method="cholesky")
+    draws = _standard_normal(p.size, seed) @ np.linalg.cholesky(corr).T
     with np.errstate(divide="ignore"):
         cut = -stats.norm.ppf(p)
     return float(np.all(draws >= cut, axis=1).mean())

@@ -41,6 +41,7 @@ __all__ = [
     "logit_spread",
     "logit_t_cdf",
     "logit_t_quantile",
+    "ranking_params",
     "ranking_posterior",
 ]
 
@@ -53,7 +54,7 @@ RANKING_PRIOR = (
     "the share of positives for PR AUC)"
 )
 BOOTSTRAP_PRIOR = "non-informative on the rows (the i.i.d. bootstrap distribution)"
-_GRID = np.linspace(-14.0, 14.0, 1401)  # in scale units around the location
+_GRID = np.linspace(-14.0, 14.0, 801)  # in scale units around the location
 
 
 def holds(op: str, values: Floats, target: float) -> NDArray[np.bool_]:
@@ -168,7 +169,7 @@ def _logit_t_grid(
         np.atleast_1d(np.asarray(v, dtype=np.float64))[:, None] for v in (loc, scale, df, center)
     )
     grid = loc_ + scale_ * _GRID[None, :]
-    log_density = stats.t.logpdf(_GRID[None, :], df_)
+    log_density = -(df_ + 1) / 2 * np.log1p(_GRID[None, :] ** 2 / df_)  # Student t, unnormalised
     log_density = log_density - np.logaddexp(0, grid - center_) - np.logaddexp(0, center_ - grid)
     density = np.exp(log_density - log_density.max(axis=1, keepdims=True))
     steps = (density[:, 1:] + density[:, :-1]) / 2
@@ -255,6 +256,32 @@ def logit_spread(
     return special.logit(value), np.asarray(scale, dtype=np.float64), np.asarray(boundary)
 
 
+def ranking_params(
+    metric: str,
+    estimate: ArrayLike,
+    variance: ArrayLike,
+    positives: ArrayLike,
+    negatives: ArrayLike,
+) -> dict[str, Floats]:
+    """The ``logit-t`` parameters of ROC AUC or PR AUC posteriors (vectorised), with
+    ``sufficient`` false where a class has fewer than :data:`MIN_COUNT` rows."""
+    pos = np.asarray(positives, dtype=np.float64)
+    neg = np.asarray(negatives, dtype=np.float64)
+    loc, scale, boundary = logit_spread(metric, estimate, variance, pos, neg)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = special.logit(pos / (pos + neg))
+    return {
+        "loc": loc,
+        "scale": scale,
+        "df": np.maximum(np.minimum(pos, neg) - 1, 1.0),
+        "center": np.zeros_like(loc) if metric == "roc_auc" else np.asarray(share),
+        "boundary": boundary.astype(np.float64),
+        "sufficient": (
+            (np.minimum(pos, neg) >= MIN_COUNT) & np.isfinite(np.asarray(estimate, dtype=float))
+        ).astype(np.float64),
+    }
+
+
 def ranking_posterior(
     metric: str,
     estimate: float,
@@ -268,14 +295,10 @@ def ranking_posterior(
     note = _class_note(positives, negatives)
     if note is not None or not math.isfinite(estimate):
         return insufficient(note or f"{metric} is undefined")
-    loc, scale, boundary = logit_spread(metric, estimate, variance, positives, negatives)
-    if bool(boundary):
+    found = ranking_params(metric, estimate, variance, positives, negatives)
+    if bool(found["boundary"]):
         method += "; at the boundary, the spread of a value half a row inside it"
-    share = positives / (positives + negatives)
-    params = {
-        "loc": float(loc), "scale": float(scale), "df": float(min(positives, negatives) - 1),
-        "center": 0.0 if metric == "roc_auc" else float(special.logit(share)),
-    }  # fmt: skip
+    params = {k: float(found[k]) for k in ("loc", "scale", "df", "center")}
     return Posterior("logit-t", params, RANKING_PRIOR, method)
 
 
