@@ -34,7 +34,7 @@ __all__ = ["FAILING_AT", "HALF_LIFE", "MATURE_COVERAGE", "OK_AT", "RECENT_WINDOW
 
 MATURE_COVERAGE = 0.5  # a window is judged once this share of its predictions has an outcome
 RECENT_WINDOWS = 28  # the windows the judgement looks back over
-HALF_LIFE = 3.0  # a window's evidence weighs half as much every HALF_LIFE windows of age
+HALF_LIFE = 2.0  # a window's evidence weighs half as much every HALF_LIFE windows of age
 OK_AT = 0.8
 FAILING_AT = 0.2
 RULE = (
