@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from mlpilot.stats.confusion import beta_probability
 from mlpilot.stats.joint import copula_probability
@@ -113,3 +114,48 @@ def test_all_criteria_at_once_is_calibrated() -> None:
     # Measured: the joint overstates by up to about 0.1 in the bins between 0.5 and 0.9 (the
     # posteriors' residuals are dependent through the shared population); ECE stays < 0.03.
     check("recall and roc_auc", stated[known], happened[known], slack=0.1)
+
+
+def test_the_feasibility_report_states_calibrated_probabilities() -> None:
+    """End to end, through the evaluation of rows and the feasibility report. Before: the share
+    of (class-stratified) bootstrap replicates meeting the target, whose statements of about
+    0.2 and 0.8 came true far more and far less often. 400 initiatives of 300 rows, precision at
+    the threshold 0.5 against a target within ±0.1 of the truth; each band of statements must
+    come true as often as it says, within 3 binomial standard errors (+ 0.02)."""
+    from datetime import UTC, datetime
+
+    from mlpilot.domain.charter import make_charter
+    from mlpilot.domain.criteria import make_criterion
+    from mlpilot.forecast.evaluate import from_rows
+    from mlpilot.forecast.feasibility import assess
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    charter = make_charter(
+        slug="c", name="C", problem="p", prediction_use="u", task="binary", shape="batch",
+        baseline="none", created_at=at,
+    )  # fmt: skip
+    rng = np.random.default_rng(5)
+    stated, happened = [], []
+    for i in range(400):
+        d, prevalence = rng.uniform(0.6, 1.8), 0.3
+        recall, false_rate = stats.norm.sf(-d), 0.5  # scores Φ(z): threshold 0.5 is z = 0
+        truth = prevalence * recall / (prevalence * recall + (1 - prevalence) * false_rate)
+        target = float(np.clip(truth + rng.uniform(-RANGE, RANGE), 0.01, 0.99))
+        criterion = make_criterion(
+            kind="model", metric="precision", op=">=", target=target, task="binary"
+        )
+        y = (rng.random(300) < prevalence).astype(int)
+        score = stats.norm.cdf(rng.normal(d * y, 1.0))
+        evaluation = from_rows(
+            charter.task, y, score, name="e", at=at, source="test", replicates=100, seed=i
+        )
+        row = assess(charter, [criterion], [evaluation])["criteria"][0]
+        stated.append(row["probability_met"])
+        happened.append(truth >= target)
+    s, h = np.array(stated, dtype=float), np.array(happened)
+    for low, high in ((0.0, 0.1), (0.1, 0.5), (0.5, 0.9), (0.9, 1.01)):
+        band = (s >= low) & (s < high)
+        mean, share = s[band].mean(), h[band].mean()
+        se = np.sqrt(max(mean * (1 - mean), 0.01) / band.sum())
+        print(f"[{low}, {high}): stated {mean:.3f}, realized {share:.3f}, n={band.sum()}")
+        assert abs(mean - share) <= 3 * se + 0.02, (low, mean, share, int(band.sum()))

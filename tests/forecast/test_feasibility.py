@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -14,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 import mlpilot
 from mlpilot.errors import NotFoundError, ValidationError
+from mlpilot.forecast.evaluate import decode
 from mlpilot.forecast.uncertainty import summarise
 from mlpilot.stats.learning_curve import pow3
 from mlpilot.store.evaluations import UncertaintyRecord
@@ -52,7 +52,8 @@ def test_an_evaluation_gives_estimate_interval_probability_and_margin(churn):
         assert row["probability_kind"] == "posterior probability"
         assert (row["interval_kind"], row["level"]) == ("credible interval", 0.95)
         assert row["prior"]
-    assert "Dirichlet" in recall["prior"] and "uniform" in auc["prior"]
+    assert "Dirichlet" in recall["prior"]
+    assert "uniform" in auc["prior"]
     assert recall["metric"] == "recall"
     assert recall["operating_point"] == "threshold 0.5"
     assert recall["baseline"]["margin"] == pytest.approx(recall["estimate"] - 0.41)
@@ -62,9 +63,10 @@ def test_an_evaluation_gives_estimate_interval_probability_and_margin(churn):
     # One evaluation holds both: the joint keeps the posteriors and their dependence.
     assert report["method"].startswith("Gaussian copula")
     assert report["probability_kind"] == "posterior probability"
-    assert report["probability_all_met"] <= min(
-        recall["probability_met"], auc["probability_met"]
-    ) + 0.005  # Monte Carlo error of the copula
+    assert (
+        report["probability_all_met"]
+        <= min(recall["probability_met"], auc["probability_met"]) + 0.005
+    )  # Monte Carlo error of the copula
 
 
 def test_a_weak_model_is_unlikely_to_meet_the_criterion(churn):
@@ -228,8 +230,8 @@ def test_the_monitor_probability_is_a_posterior_not_a_share_of_windows():
 
     def window(tp: int, fn: int) -> dict:
         counts = {"tp": tp, "fn": fn, "fp": 40, "tn": 160}
-        return {"label_coverage": 1.0, "labeled": 250, "confusion": counts,
-                "metrics": {"recall": tp / (tp + fn)}, "verdicts": [{}], "breaches": []}  # fmt: skip
+        metrics = {"recall": tp / (tp + fn)}
+        return {"label_coverage": 1.0, "labeled": 250, "confusion": counts, "metrics": metrics}
 
     criterion = make_criterion(kind="model", metric="recall", op=">=", target=0.6, task="binary")
     windows = [window(20, 30)] * 9 + [window(40, 10)] * 5  # recall 0.4, then 0.8
@@ -238,7 +240,8 @@ def test_the_monitor_probability_is_a_posterior_not_a_share_of_windows():
     assert details["probability_kind"] == "posterior probability"
     assert details["status"] == "ok"
     reversed_ = monitor_probability({"window": "1d", "windows": windows[::-1]}, [criterion])
-    assert reversed_ is not None and reversed_[0] < 0.01  # now failing: the latest weigh most
+    assert reversed_ is not None
+    assert reversed_[0] < 0.01  # now failing: the latest windows weigh most
     assert reversed_[1]["status"] == "failing"
     few = [window(3, 2)]  # five positives: no number
     assert monitor_probability({"window": "1d", "windows": few}, [criterion]) is None
@@ -255,3 +258,102 @@ def test_the_status_summary_reads_the_workspace(churn):
     assert [h["probability"] for h in summary["impact"]["history"]] == [0.3, 0.7]
     line = describe(summary)
     assert line.startswith("model unknown · impact 70% ↑ (experiment offers-ab: ship, 2026-01-02)")
+
+
+@pytest.mark.parametrize(
+    ("y", "p"),
+    [
+        ([0, 1, 1], [0.1, 0.8, 0.9]),  # three rows
+        ([1, 1] + [0] * 98, [0.95, 0.9] + [0.5 * i / 98 for i in range(98)]),  # 2 positives in 100
+    ],
+)
+def test_a_degenerate_sample_states_insufficient_evidence_not_certainty(churn, y, p):
+    """Before: an AUC interval of [1, 1] and probability_met 1.0 for both samples."""
+    churn.evaluate({"y": y, "p": p}, name="tiny")
+    report = churn.feasibility()
+    recall, auc = report["criteria"]
+    assert auc["estimate"] == 1.0
+    for row in (recall, auc):
+        assert row["probability_met"] is None
+        assert (row["low"], row["high"]) == (None, None)  # no interval that pretends certainty
+        assert row["note"].startswith("insufficient evidence")
+    assert "at least 10" in auc["note"]
+    assert report["probability_all_met"] is None
+    assert report["note"].startswith("no probability: insufficient evidence")
+    assert churn.uncertainty()["model"]["probability"] is None
+
+
+def test_a_criterion_is_judged_at_its_declared_threshold(tmp_path):
+    from sklearn.metrics import precision_score, recall_score
+
+    with mlpilot.Workspace.open(tmp_path / "t") as ws:
+        churn = ws.create_initiative(
+            "churn", name="Churn", problem="p", prediction_use="u", task="binary",
+            shape="batch", baseline="usage rule",
+        )  # fmt: skip
+        churn.add_criterion("model", "recall", ">=", 0.6, threshold=0.3)
+        churn.add_criterion("model", "precision", ">=", 0.3, top=500, per="week")
+        data = rows(2000, 1.2, seed=6)
+        churn.evaluate(data, name="gbm")  # the evaluation's own threshold stays 0.5
+        recall, capacity = churn.feasibility()["criteria"]
+    flagged = (data["p"] >= 0.3).astype(int)
+    assert recall["estimate"] == pytest.approx(recall_score(data["y"], flagged))
+    assert recall["operating_point"] == "threshold 0.3"
+    tp = int((flagged * data["y"]).sum())
+    fn = int(data["y"].sum()) - tp
+    assert recall["probability_met"] == pytest.approx(stats.beta.sf(0.6, tp + 0.5, fn + 0.5))
+    assert precision_score(data["y"], flagged) != pytest.approx(recall["estimate"])
+    assert capacity["probability_met"] is None
+    assert capacity["note"].startswith("not evaluable offline: top 500 per week")
+
+
+def test_a_random_model_does_not_meet_a_constrained_criterion(churn):
+    """Before: ``recall 1.000 (met 0.6)`` beside ROC AUC 0.456, judged at the best threshold in
+    hindsight. At its operating point a random model is unlikely to meet both conditions."""
+    rng = np.random.default_rng(12)
+    y = (rng.random(1500) < 0.3).astype(int)
+    churn.evaluate({"y": y, "p": rng.random(1500)}, name="random")
+    recall, auc = churn.feasibility()["criteria"]
+    assert auc["estimate"] < 0.55
+    assert recall["probability_met"] < 0.01  # precision ≈ 0.3 at any threshold, below 0.5
+    assert recall["constraint"]["estimate"] < 0.4
+    assert recall["achievable_afterwards"]["label"] == "achievable at a threshold chosen afterwards"
+
+
+def test_a_case_control_sample_is_stratified_only_when_asked(churn):
+    data = rows(1200, 1.2, seed=9)
+    plain = churn.evaluate(data, name="random sample")
+    stratified = churn.evaluate(data, name="case-control", stratified=True)
+    assert plain.details["resampling"] == "iid"
+    assert stratified.details["resampling"] == "stratified (case-control)"
+    # Recall is conditional on the class: the same posterior either way. Precision is not.
+    assert plain.details["intervals"]["recall"] == stratified.details["intervals"]["recall"]
+    priors = [e.details["posteriors"]["precision"]["prior"] for e in (plain, stratified)]
+    assert priors[0].startswith("Dirichlet")
+    assert priors[1].startswith("Beta")
+    # Fixing the class counts removes variance precision has in a random sample.
+    spread = [decode(e.details["replicates"]["precision"]).std() for e in (plain, stratified)]
+    assert spread[1] < spread[0]
+
+
+def test_the_model_light_and_the_model_uncertainty_agree(tmp_path):
+    """Before: "Can the model predict well enough? 36 %" (5 of 14 windows met) next to a green
+    light. Both now come from one judgement of the model now."""
+    from tests.monitors.test_model import create, log_days
+
+    with mlpilot.Workspace.open(tmp_path / "m") as ws:
+        churn = create(ws)
+        churn.add_criterion("model", "roc_auc", ">=", 0.75)
+        log_days(churn, [(40, 40, False, False)] * 9 + [(40, 40, True, False)] * 5)
+        for phase in ("data-understanding", "data-preparation", "modeling", "evaluation",
+                      "deployment"):  # fmt: skip
+            churn.move_to(phase)
+        light = churn.health()["model"]
+        record = churn.assess_model_uncertainty()
+    assert record is not None
+    assert record.probability == pytest.approx(light["probability_all_met"])
+    assert light["probability_kind"] == record.details["probability_kind"]
+    assert record.probability > 0.8  # the last five windows: a good model now
+    assert light["status"] == "ok"
+    assert record.details["status"] == "ok"
+    assert "posterior probability" in record.source

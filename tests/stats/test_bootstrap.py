@@ -1,4 +1,5 @@
-"""The bootstrap's metrics equal scikit-learn's, and its 95 % intervals cover the truth."""
+"""The bootstrap's metrics equal scikit-learn's, it resamples all rows unless asked to stratify,
+and the evaluation's 95 % intervals cover the truth."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from mlpilot.stats.bootstrap import (
+    BINARY_METRICS,
     binary_metrics,
     bootstrap,
     constrained_metric,
+    iid_indices,
+    index_weights,
     multiclass_rows,
     percentile_interval,
     regression_rows,
     stratified_indices,
+    weighted_binary_metrics,
 )
 
 
@@ -121,14 +126,67 @@ SEPARATION = 1.2
 
 @pytest.mark.parametrize(
     ("metric", "truth"),
-    [
-        ("roc_auc", stats.norm.cdf(SEPARATION / math.sqrt(2))),
-        # P(score >= 0.5 | y = 1) = P(z + d >= 0).
-        ("recall", stats.norm.cdf(SEPARATION)),
-    ],
+    [("recall", stats.norm.cdf(SEPARATION))],  # P(score >= 0.5 | y = 1) = P(z + d >= 0)
 )
 def test_95_percent_intervals_cover_the_truth(metric, truth):
     share = simulated_coverage(metric, truth, datasets=200, n=400, seed=3)
     print(f"{metric}: {share:.1%} of 200 intervals cover the truth")
     assert share >= 0.93, share
     assert share <= 0.99, share  # an interval that always covers would be too wide to be useful
+
+
+@settings(max_examples=40, deadline=None)
+@given(binary_rows(), st.floats(0.05, 0.95), st.integers(0, 2**32 - 1))
+def test_weighted_replicates_equal_the_resampled_rows(rows, threshold, seed):
+    """The evaluation's fast path — rows sorted once, each replicate as row weights — gives the
+    metrics of the resampled rows themselves."""
+    y, p = rows
+    order = np.argsort(-p, kind="stable")
+    y, p = y[order], p[order]
+    idx = iid_indices(y.size, 8, np.random.default_rng(seed))
+    fast = weighted_binary_metrics(y, p, index_weights(idx, y.size), threshold, BINARY_METRICS)
+    slow = binary_metrics(y[idx], p[idx], threshold)
+    for name in BINARY_METRICS:
+        np.testing.assert_allclose(fast[name], slow[name], atol=1e-9, err_msg=name)
+
+
+def test_the_default_bootstrap_resamples_all_rows_and_strata_only_when_given():
+    labels = np.array([1] * 30 + [0] * 70)
+
+    def positives(idx):
+        return {"positives": labels[idx].sum(axis=1).astype(float)}
+
+    plain = bootstrap(positives, labels.size, replicates=300, seed=1)["positives"]
+    fixed = bootstrap(positives, labels.size, strata=labels, replicates=300, seed=1)["positives"]
+    assert plain.std() == pytest.approx(np.sqrt(100 * 0.3 * 0.7), rel=0.15)  # binomial
+    assert (fixed == 30).all()
+
+
+def test_the_offline_precision_interval_covers_the_truth():
+    """Before: the evaluation resampled within each class, which fixes the count of positives
+    and removes the variance precision depends on; its 95 % intervals covered 0.685 (n = 300)
+    and 0.69 (n = 3,000) of the time in this simulation. 200 datasets each: the Monte Carlo
+    standard error is 0.015, so a 95 % interval lands within 0.95 ± 0.045 (3 standard errors)."""
+    from datetime import UTC, datetime
+
+    from mlpilot.domain.charter import Task
+    from mlpilot.forecast.evaluate import from_rows
+
+    d, prevalence, cut = 1.2, 0.3, stats.norm.ppf(0.5)
+    recall, false_rate = stats.norm.sf(cut - d), stats.norm.sf(cut)
+    truth = prevalence * recall / (prevalence * recall + (1 - prevalence) * false_rate)
+    for n in (300, 3000):
+        rng = np.random.default_rng(n)
+        covered = []
+        for i in range(200):
+            y = (rng.random(n) < prevalence).astype(int)
+            score = stats.norm.cdf(rng.normal(d * y, 1.0))
+            evaluation = from_rows(
+                Task.BINARY, y, score, name="e", at=datetime(2026, 1, 1, tzinfo=UTC),
+                source="test", replicates=100, seed=i,
+            )  # fmt: skip
+            low, high = evaluation.details["intervals"]["precision"]
+            covered.append(low <= truth <= high)
+        share = float(np.mean(covered))
+        print(f"n={n}: {share:.3f} of 200 precision intervals cover the truth")
+        assert 0.905 <= share <= 0.995, (n, share)

@@ -136,13 +136,17 @@ def render(report: dict[str, Any]) -> None:
             (
                 "criterion",
                 "evaluation",
-                "estimate [95% credible interval]",
-                "P(met), posterior",
+                "estimate [95% CrI]",
+                "P(met)",
                 "vs baseline",
                 "learning curve",
             ),
             rows,
         )
+    )
+    console.print(
+        "[95% CrI]: 95 % credible interval; P(met): posterior probability that the criterion is "
+        "met, under the prior each criterion states (--json: prior, method)"
     )
     for row in report["criteria"]:
         if row.get("note"):

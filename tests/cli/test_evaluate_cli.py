@@ -1,0 +1,63 @@
+"""``mlpilot evaluate``: the JSON contract, what each number is, and --stratified."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tests.cli.helpers import create_args, make_cli
+
+
+@pytest.fixture
+def cli(capsys, tmp_path, monkeypatch):
+    cli = make_cli(capsys, tmp_path, monkeypatch)
+    cli.ok("init")
+    cli.ok(*create_args("churn"))
+    cli.ok("criteria", "add", "churn", "--kind", "model", "--metric", "roc_auc", "--op", ">=",
+           "--target", "0.75")  # fmt: skip
+    return cli
+
+
+def predictions(tmp_path, n: int, positives: float, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < positives).astype(int)
+    p = stats.norm.cdf(rng.normal(1.4 * y, 1.0) - 0.5)
+    path = tmp_path / f"pred-{seed}.csv"
+    path.write_text("y,s\n" + "".join(f"{a},{b:.6f}\n" for a, b in zip(y, p, strict=True)))
+    return str(path)
+
+
+def test_the_json_keeps_its_shape_and_says_what_each_number_is(cli, tmp_path):
+    path = predictions(tmp_path, 800, 0.3, seed=1)
+    out = cli.json("evaluate", "churn", "--predictions", path, "--label-column", "y",
+                   "--score-column", "s")  # fmt: skip
+    (auc,) = out["criteria"]
+    assert {"estimate", "low", "high", "probability_met"} <= set(auc)
+    assert auc["probability_kind"] == "posterior probability"
+    assert (auc["interval_kind"], auc["level"]) == ("credible interval", 0.95)
+    assert auc["prior"].startswith("uniform")
+    assert 0 < auc["probability_met"] <= 1
+    assert out["probability_kind"] == "posterior probability"
+    text = cli.ok("evaluate", "churn").out
+    assert "posterior probability that every model criterion is met" in text
+    assert "credible interval" in text
+
+
+def test_insufficient_evidence_is_null_with_a_note(cli, tmp_path):
+    path = predictions(tmp_path, 60, 0.05, seed=2)  # about 3 positives
+    out = cli.json("evaluate", "churn", "--predictions", path, "--label-column", "y",
+                   "--score-column", "s")  # fmt: skip
+    (auc,) = out["criteria"]
+    assert auc["probability_met"] is None
+    assert auc["note"].startswith("insufficient evidence")
+    assert out["probability_all_met"] is None
+    assert "insufficient evidence" in cli.ok("evaluate", "churn").out
+
+
+def test_stratified_is_asked_for(cli, tmp_path):
+    path = predictions(tmp_path, 600, 0.5, seed=3)
+    cli.ok("evaluate", "churn", "--predictions", path, "--label-column", "y", "--score-column",
+           "s", "--stratified", "--name", "case-control")  # fmt: skip
+    out = cli.json("evaluate", "churn")
+    assert out["criteria"][0]["evaluation"] == "case-control"
