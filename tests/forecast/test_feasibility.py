@@ -279,7 +279,7 @@ def test_a_degenerate_sample_states_insufficient_evidence_not_certainty(churn, y
         assert row["note"].startswith("insufficient evidence")
     assert "at least 10" in auc["note"]
     assert report["probability_all_met"] is None
-    assert report["note"].startswith("no probability: insufficient evidence")
+    assert report["note"].startswith("no probability for recall >= 0.6")
     assert churn.uncertainty()["model"]["probability"] is None
 
 

@@ -158,8 +158,8 @@ def render(report: dict[str, Any]) -> None:
         return
     overall = report["probability_all_met"]
     if overall is None:
-        console.print(f"posterior probability that every model criterion is met: unknown "
-                      f"({report.get('note') or 'insufficient evidence'})")  # fmt: skip
+        console.print(f"posterior probability that every model criterion is met: unknown — "
+                      f"{report.get('note') or 'insufficient evidence'}")  # fmt: skip
     else:
         console.print(
             f"posterior probability that every model criterion is met: {_pct(overall)} "

@@ -261,6 +261,8 @@ def assess(
         "probability_kind": PROBABILITY_KIND,
         "method": method,
         "note": (
-            f"no probability: insufficient evidence for {', '.join(missing)}" if missing else None
+            f"no probability for {', '.join(missing)} (see each criterion's note)"
+            if missing
+            else None
         ),
     }
