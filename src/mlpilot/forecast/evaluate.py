@@ -37,6 +37,7 @@ from mlpilot.store.evaluations import Evaluation
 __all__ = ["decode", "from_rows", "from_values", "point_key"]
 
 INTERVAL_KIND = "credible interval"
+MAX_CELLS = 20_000_000  # replicates x rows: above it, fewer replicates (200 at least)
 # Metrics whose value is a share of a count: their standard error from a value and n is binomial.
 _SHARES = {"accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1"}
 
@@ -242,6 +243,9 @@ def from_rows(
     if stratified and strata is None:
         raise ValidationError("only a classifier's sample can be stratified (by its labels)")
     point = {k: float(v[0]) for k, v in compute(np.arange(y_arr.size)[None, :]).items()}
+    # The main metrics' posteriors need no replicates: on a large set, fewer suffice.
+    replicates = min(replicates, max(200, MAX_CELLS // y_arr.size))
+    details["replicates_n"] = replicates
     reps = bs.bootstrap(
         compute, y_arr.size, strata=strata if stratified else None,
         replicates=replicates, seed=seed,

@@ -103,6 +103,8 @@ def _criterion(
         return row, None
     chosen, key = found[-1]
     estimate = float(chosen.metrics[key])  # type: ignore[arg-type]
+    assumed = threshold is not None and key == criterion.metric
+    assumed = assumed and "threshold" not in chosen.details
     row |= {"evaluation": chosen.name, "evaluated_at": chosen.at.isoformat(), "n": chosen.n,
             "estimate": estimate}  # fmt: skip
     posterior = _posterior(chosen, key)
@@ -112,6 +114,8 @@ def _criterion(
     low, high = posterior.interval(LEVEL)
     row |= {"low": low, "high": high, "prior": posterior.prior, "method": posterior.method,
             "note": posterior.note}  # fmt: skip
+    if assumed and row["note"] is None:
+        row["note"] = f"a measured value: taken as measured at threshold {threshold:g}"
     row["probability_met"] = _probability(criterion, chosen, key, threshold, posterior, row)
     _baseline(row, charter, criterion, posterior, estimate)
     hindsight = (chosen.details.get("hindsight") or {}).get(criterion.describe())
