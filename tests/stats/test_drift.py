@@ -15,6 +15,7 @@ from mlpilot.stats.drift import (
     EMPTY_BIN_SHARE,
     MIN_EXPECTED,
     benjamini_hochberg,
+    chi2_sf,
     effect_sizes,
     hellinger,
     homogeneity_test,
@@ -201,6 +202,40 @@ def test_chi2_with_ten_thousand_bins_and_ten_million_values():
     rng = np.random.default_rng(4)
     shares_ = rng.dirichlet(np.full(10_000, 50.0))
     assert_chi2_matches(rng.multinomial(10_000_000, shares_), rng.multinomial(10_000_000, shares_))
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 7, 9, 19, 20, 21, 99, 1_000, 9_999, 20_000])
+def test_chi2_sf_equals_scipy(df):
+    """The survival function written out (no scipy import on the drift path) against scipy's
+    chdtrc, from the bulk to tails of 1e-280."""
+    from scipy.special import chdtrc
+
+    sd = math.sqrt(2 * df)
+    grid = np.concatenate([np.linspace(0.01, 3, 40) * df, df + sd * np.linspace(-4, 40, 45)])
+    for x in grid[grid > 0]:
+        expected = float(chdtrc(df, x))
+        if expected > 1e-280:
+            assert close(chi2_sf(float(x), df), expected, rel=1e-10), (df, x)
+    assert chi2_sf(0.0, df) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(df=st.integers(1, 50_000), x=st.floats(1e-6, 1e5))
+def test_chi2_sf_equals_scipy_property(df, x):
+    from scipy.special import chdtrc
+
+    expected = float(chdtrc(df, x))
+    got = chi2_sf(x, df)
+    assert 0.0 <= got <= 1.0
+    if expected > 1e-280:
+        assert close(got, expected, rel=1e-9, abs_=1e-15)
+    else:
+        assert got < 1e-270
+
+
+def test_chi2_sf_needs_a_degree_of_freedom():
+    with pytest.raises(ValueError, match="degree of freedom"):
+        chi2_sf(1.0, 0)
 
 
 def test_effect_sizes_over_the_bins_seen_in_either_sample():
