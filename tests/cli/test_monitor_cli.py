@@ -77,7 +77,11 @@ def test_an_alert_resolves_when_its_condition_clears(cli, tmp_path):
     cli.ok("log", "predictions", "churn", str(good))
     cli.ok("log", "outcomes", "churn", str(labels))
     result = cli.json("monitor", "churn")
-    assert result["groups"]["model"]["status"] == "ok"
+    model = result["groups"]["model"]
+    # One good day after a bad one: the light judges the model *now* from the recent windows,
+    # the latest weighing most (docs/monitoring.md): it leaves "failing", green or not yet.
+    assert model["status"] in ("ok", "warning")
+    assert model["verdicts"][0]["met"] is not False
     assert result["groups"]["data"]["status"] == "ok"
     assert (result["alerts"]["resolved"], result["alerts"]["open"]) == (2, [])
     listed = cli.json("alerts", "churn")
