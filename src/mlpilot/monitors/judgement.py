@@ -14,7 +14,8 @@ uncertainty (:func:`mlpilot.forecast.uncertainty.monitor_probability`) come from
   ``met: false`` and raises the alert;
 - ``no-data`` otherwise when a criterion cannot be judged (too little evidence, no operating
   point): never green on what was not judged;
-- ``warning`` in between.
+- ``warning`` in between;
+- ``ok`` with no model criterion declared (nothing to judge: ``probability_all_met`` is null).
 """
 
 from __future__ import annotations
@@ -102,9 +103,11 @@ def judge(report: dict[str, Any], criteria: Sequence[Criterion]) -> dict[str, An
     recent = mature[-RECENT_WINDOWS:]
     base = {"rule": RULE, "half_life_windows": HALF_LIFE, "windows": len(recent),
             "probability_kind": PROBABILITY_KIND, "level": LEVEL}  # fmt: skip
-    if not recent or not model:
-        reason = "no window has enough labels yet" if not recent else "no model criterion"
-        return base | {"status": "no-data", "reason": reason, "criteria": [],
+    if not recent:
+        return base | {"status": "no-data", "reason": "no window has enough labels yet",
+                       "criteria": [], "probability_all_met": None}  # fmt: skip
+    if not model:  # nothing declared, nothing breached: the light stays as it always was
+        return base | {"status": "ok", "note": "no model criterion declared", "criteria": [],
                        "probability_all_met": None}  # fmt: skip
     weights = age_weights(len(recent), HALF_LIFE)
     task = str(report.get("task", "binary"))
