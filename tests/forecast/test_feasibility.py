@@ -257,7 +257,11 @@ def test_the_status_summary_reads_the_workspace(churn):
     assert summary["impact"]["trend"] == "up"
     assert [h["probability"] for h in summary["impact"]["history"]] == [0.3, 0.7]
     line = describe(summary)
-    assert line.startswith("model unknown · impact 70% ↑ (experiment offers-ab: ship, 2026-01-02)")
+    # recorded by hand, without its kind: the line does not guess one
+    assert line.startswith(
+        "model: unknown (never recorded) · impact: probability (kind not stated) 70% ↑ "
+        "(experiment offers-ab: ship, 2026-01-02)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -356,4 +360,5 @@ def test_the_model_light_and_the_model_uncertainty_agree(tmp_path):
     assert record.probability > 0.8  # the last five windows: a good model now
     assert light["status"] == "ok"
     assert record.details["status"] == "ok"
-    assert "posterior probability" in record.source
+    assert record.details["event"] == "every model criterion holds now"
+    assert "model monitor" in record.source

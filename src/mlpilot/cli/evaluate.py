@@ -9,6 +9,7 @@ import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, done, open_workspace, print_json, table
 from mlpilot.errors import ValidationError
+from mlpilot.report.labels import first, interval_label, interval_short, kind_label, probability
 
 
 def _values(items: list[str]) -> dict[str, float]:
@@ -22,10 +23,6 @@ def _values(items: list[str]) -> dict[str, float]:
         if not sep:
             raise ValidationError(f"invalid --metric {item!r}; write NAME=VALUE, e.g. recall=0.72")
     return values
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
 
 
 def _num(value: float | None) -> str:
@@ -102,24 +99,30 @@ def _probability(row: dict[str, Any]) -> str:
     if row["probability_met"] is None:
         thin = (row.get("note") or "").startswith("insufficient")
         return "insufficient evidence" if thin else "-"
-    return _pct(row["probability_met"])
+    return probability(row["probability_met"])
 
 
 def render(report: dict[str, Any]) -> None:
-    """The feasibility table and the overall posterior probability, each labelled."""
+    """The feasibility table and the overall probability, each labelled as the report
+    labels it (``interval_kind``, ``level``, ``probability_kind``)."""
+    criteria = report["criteria"]
+    interval = (first(criteria, "interval_kind"), first(criteria, "level"))
+    curves = [row["learning_curve"] for row in criteria if row["learning_curve"]]
+    curve = (first(curves, "interval_kind"), first(curves, "level"))
+    kind = kind_label(report.get("probability_kind"))
     rows = []
     for row in report["criteria"]:
         base = row["baseline"]
-        curve = row["learning_curve"]
-        if curve is None:
+        fit = row["learning_curve"]
+        if fit is None:
             at_size = "-"
-        elif curve["regular"]:
+        elif fit["regular"]:
             at_size = (
-                f"{_num(curve['estimate'])} [{_num(curve['low'])}, {_num(curve['high'])}] "
-                f"at {curve['planned_size']:g}"
+                f"{_num(fit['estimate'])} [{_num(fit['low'])}, {_num(fit['high'])}] "
+                f"at {fit['planned_size']:g}"
             )
         else:
-            at_size = f"refused: {curve['reason']}"
+            at_size = f"refused: {fit['reason']}"
         rows.append(
             (
                 row["criterion"],
@@ -136,18 +139,23 @@ def render(report: dict[str, Any]) -> None:
             (
                 "criterion",
                 "evaluation",
-                "estimate [95% CrI]",
+                f"estimate [{interval_short(*interval)}]",
                 "P(met)",
                 "vs baseline",
-                "learning curve",
+                f"learning curve [{interval_short(*curve)}]" if curves else "learning curve",
             ),
             rows,
         )
     )
-    console.print(
-        "[95% CrI]: 95 % credible interval; P(met): posterior probability that the criterion is "
-        "met, under the prior each criterion states (--json: prior, method)"
+    legend = (
+        f"[{interval_short(*interval)}]: {interval_label(*interval)}; P(met): {kind} that the "
+        "criterion is met, under the prior each criterion states (--json: prior, method)"
     )
+    if curves:
+        legend += (
+            f"; learning curve [{interval_short(*curve)}]: {interval_label(*curve)} of the fit"
+        )
+    console.print(legend)
     for row in report["criteria"]:
         if row.get("note"):
             console.print(f"{row['criterion']}: {row['note']}")
@@ -158,10 +166,9 @@ def render(report: dict[str, Any]) -> None:
         return
     overall = report["probability_all_met"]
     if overall is None:
-        console.print(f"posterior probability that every model criterion is met: unknown — "
+        console.print(f"{kind} that every model criterion is met: unknown — "
                       f"{report.get('note') or 'insufficient evidence'}")  # fmt: skip
     else:
         console.print(
-            f"posterior probability that every model criterion is met: {_pct(overall)} "
-            f"({report['method']})"
+            f"{kind} that every model criterion is met: {probability(overall)} ({report['method']})"
         )

@@ -7,18 +7,21 @@ from typing import Any
 import typer
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.report.labels import kind_label, probability
 
 
 def forecast_line(slug: str, result: dict[str, Any]) -> str:
-    """One line: the 50/85/95% delivery dates and the loops still expected."""
+    """One line: the delivery dates at 50/85/95 % (posterior predictive probability, as the
+    forecast labels them) and the loops still expected."""
     dates = {
         key: (result[key] or "")[:10] or "not within the simulation"
         for key in ("p50", "p85", "p95")
     }
+    kind = kind_label(result.get("probability_kind"))
     return (
         f"{slug} ({result['phase']}): delivered by {dates['p50']} (50%), "
-        f"{dates['p85']} (85%), {dates['p95']} (95%); {result['expected_loops']:.1f} more "
-        "loop(s) expected"
+        f"{dates['p85']} (85%), {dates['p95']} (95%) — {kind}; "
+        f"{result['expected_loops']:.1f} more loop(s) expected"
     )
 
 
@@ -47,7 +50,8 @@ def forecast(
     console.print(forecast_line(slug, result))
     if result["by"] is not None:
         console.print(
-            f"probability of delivery by {result['by'][:10]}: {result['probability_by']:.0%}"
+            f"{kind_label(result.get('probability_kind'))} of delivery by {result['by'][:10]}: "
+            f"{probability(result['probability_by'])}"
         )
     console.print(
         f"based on {result['history_transitions']} finished phase visit(s) of "

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from mlpilot.cli.common import JSON_OPTION, console, open_workspace, print_json, table
+from mlpilot.domain.metrics import CATALOGUE
 from mlpilot.forecast.uncertainty import describe
 from mlpilot.report.status import StatusReport
 
@@ -47,6 +48,14 @@ def overview(reports: list[StatusReport]) -> Table:
 
 
 _LIGHTS = {"ok": "green", "warning": "yellow", "failing": "red", "no-data": "dim"}
+# A model verdict is None while its posterior probability is neither high nor low enough.
+_MET = {True: "met", False: "FAILS", None: "undecided"}
+
+
+def _unit(metric: str) -> str:
+    """`` ms`` for a latency: the catalogue's unit, so a value is not read as something else."""
+    spec = CATALOGUE.get(metric)
+    return f" {spec.unit}" if spec is not None and spec.unit else ""
 
 
 def monitor_lines(monitors: dict[str, dict[str, Any]]) -> list[str]:
@@ -64,8 +73,8 @@ def monitor_lines(monitors: dict[str, dict[str, Any]]) -> list[str]:
             labels = f" (labels {coverage:.0%})" if coverage is not None else ""
             parts.append(f"{health['judged_window'][:10]}{labels}")
         shown = ", ".join(
-            f"{v.get('measure', v['metric'])} {v['observed']:.3f} "
-            f"({'met' if v['met'] else 'FAILS'} {v['target']:g})"
+            f"{v.get('measure', v['metric'])} {v['observed']:.3f}{_unit(v['metric'])} "
+            f"({_MET[v['met']]} {v['target']:g}{_unit(v['metric'])})"
             for v in health.get("verdicts", [])
             if v["observed"] is not None
         )

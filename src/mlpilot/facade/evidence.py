@@ -87,9 +87,12 @@ class EvidenceMethods(MonitoringMethods):
                                verdict=report["verdict"], results=report)  # fmt: skip
             latest = self.impact()  # the impact uncertainty follows the latest verdict
             if latest is not None:
+                stated = report.get("impact_probability") or {}
                 self.record_uncertainty(
                     "impact", latest["probability"],
                     f"experiment {name}: {report['verdict']}", at=at,
+                    details={"probability_kind": latest["probability_kind"],
+                             "event": stated.get("event"), "prior": latest["prior"]},
                 )  # fmt: skip
         return report
 
@@ -200,7 +203,7 @@ class EvidenceMethods(MonitoringMethods):
         return self.evaluate(metrics=mlflow_metrics(run_id), n=n, **options)
 
     def _record_evaluation(self, evaluation: Evaluation) -> Evaluation:
-        from mlpilot.forecast.uncertainty import make_record
+        from mlpilot.forecast.uncertainty import FEASIBILITY_EVENT, make_record
 
         store = EvaluationStore(self._store)
         new_id = store.add_evaluation(self.slug, evaluation)
@@ -209,7 +212,8 @@ class EvidenceMethods(MonitoringMethods):
             store.add_uncertainty(self.slug, make_record(
                 "model", feasibility["probability_all_met"],
                 f"feasibility: {evaluation.name}", evaluation.at,
-                {"method": feasibility["method"], "evaluation_id": new_id},
+                {"method": feasibility["method"], "evaluation_id": new_id,
+                 "probability_kind": feasibility["probability_kind"], "event": FEASIBILITY_EVENT},
             ))  # fmt: skip
         return next(e for e in store.evaluations(self.slug) if e.id == new_id)
 
@@ -246,7 +250,7 @@ class EvidenceMethods(MonitoringMethods):
     def assess_model_uncertainty(self) -> UncertaintyRecord | None:
         """Record the model uncertainty now: from the model monitor once deployed and judged,
         otherwise from the feasibility evidence; None when there is no evidence yet."""
-        from mlpilot.forecast.uncertainty import monitor_probability
+        from mlpilot.forecast.uncertainty import FEASIBILITY_EVENT, monitor_probability
 
         if self.phase in (Phase.DEPLOYMENT, Phase.MONITORING):
             try:
@@ -263,7 +267,8 @@ class EvidenceMethods(MonitoringMethods):
             return None
         return self.record_uncertainty(
             "model", feasibility["probability_all_met"], "feasibility: latest evaluations",
-            details={"method": feasibility["method"]},
+            details={"method": feasibility["method"], "event": FEASIBILITY_EVENT,
+                     "probability_kind": feasibility["probability_kind"]},
         )  # fmt: skip
 
     def uncertainty(self) -> dict[str, Any]:

@@ -58,6 +58,7 @@ PRIOR_FORWARD = 2.0  # Dirichlet pseudo-count of moving on to the next phase
 PRIOR_BACK = 0.2  # shared among the earlier phases: a 9 % prior chance of a loop per visit
 MIN_DAYS = 0.01  # two moves in the same instant count as a quarter-hour visit
 QUANTILES = (0.5, 0.85, 0.95)
+PROBABILITY_KIND = "posterior predictive probability"
 MAX_TRIALS = 1_000_000  # ~100 MB of per-trial parameters
 
 
@@ -168,6 +169,9 @@ class DeliveryForecast:
             "p95": iso(0.95),
             "by": None if self.by is None else self.by.isoformat(),
             "probability_by": None if self.by is None else self.probability_by(self.by),
+            # p50/p85/p95 and probability_by: from futures simulated with parameters drawn
+            # from the posterior, so each is a posterior predictive probability
+            "probability_kind": PROBABILITY_KIND,
             "expected_loops": 0.0 if sim is None else float(sim.loops.mean()),
             "unfinished_share": 0.0 if sim is None else float(np.isinf(sim.days).mean()),
             "trials": 0 if sim is None else int(sim.days.size),

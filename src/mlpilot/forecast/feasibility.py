@@ -35,6 +35,7 @@ from mlpilot.store.evaluations import Evaluation
 
 __all__ = ["assess", "planned_size"]
 
+CURVE_LEVEL = 0.95  # the learning curve's interval: ± 1.96 standard errors of the fit
 NOT_OFFLINE = (
     "not evaluable offline: {point} is judged on the live windows ('mlpilot performance'); an "
     "offline set of scores has no periods or decisions"
@@ -174,6 +175,7 @@ def _baseline(
         margin |= {"low": gains[0], "high": gains[1]}
     margin["probability_better"] = posterior.probability(">" if higher else "<", baseline.value)
     margin["probability_kind"] = PROBABILITY_KIND
+    margin |= {"interval_kind": "credible interval", "level": LEVEL}
     row["baseline"] = margin
 
 
@@ -206,6 +208,7 @@ def _curve(
         "planned_size": target, "planned_size_given": planned is not None,
         "model": fit.model, "params": fit.params, "regular": fit.regular, "reason": fit.reason,
         "estimate": estimate, "low": low, "high": high,
+        "interval_kind": "confidence interval", "level": CURVE_LEVEL,  # the fit's delta method
     }  # fmt: skip
 
 

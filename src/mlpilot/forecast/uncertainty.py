@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from mlpilot.workspace import Workspace
 
 __all__ = [
+    "FEASIBILITY_EVENT",
+    "MONITOR_EVENT",
     "describe",
     "make_record",
     "monitor_probability",
@@ -35,6 +37,8 @@ __all__ = [
 ]
 
 TREND_STEP = 0.02  # a change smaller than this is "flat"
+MONITOR_EVENT = "every model criterion holds now"
+FEASIBILITY_EVENT = "every model criterion is met"
 
 
 def make_record(
@@ -63,6 +67,7 @@ def monitor_probability(
         return None
     details = {
         "probability_kind": judged["probability_kind"],
+        "event": MONITOR_EVENT,
         "status": judged["status"],
         "rule": judged["rule"],
         "windows": judged["windows"],
@@ -73,17 +78,20 @@ def monitor_probability(
             for row in judged["criteria"]
         ],
         "summary": (
-            f"model monitor: posterior probability that every model criterion holds now, "
-            f"from {judged['windows']} recent window(s) weighted toward the latest "
-            f"(light {judged['status']})"
+            f"model monitor: {judged['windows']} recent window(s) weighted toward the latest, "
+            f"light {judged['status']}"
         ),
     }
     return probability, details
 
 
 def _entry(record: UncertaintyRecord) -> dict[str, Any]:
+    # What the number is, as recorded with it: null for a belief recorded without its kind
+    # (e.g. by hand, or before kinds were recorded), never guessed.
     return {
         "probability": record.probability,
+        "probability_kind": record.details.get("probability_kind"),
+        "event": record.details.get("event"),
         "source": record.source,
         "at": record.at.isoformat(),
     }
@@ -120,16 +128,9 @@ def uncertainty_summary(workspace: Workspace, slug: str) -> dict[str, Any]:
 
 
 def describe(summary: dict[str, Any]) -> str:
-    """One line for a status screen, e.g. ``model 36% ↓ (model monitor: …) · impact unknown``."""
-    arrows = {"up": " ↑", "down": " ↓", "flat": " →"}
-    parts = []
-    for kind in KINDS:
-        entry = summary.get(kind)
-        if entry is None or entry["probability"] is None:
-            parts.append(f"{kind} unknown" + (f" ({entry['source']})" if entry else ""))
-            continue
-        trend = arrows.get(entry["trend"] or "", "")
-        parts.append(
-            f"{kind} {entry['probability']:.0%}{trend} ({entry['source']}, {entry['at'][:10]})"
-        )
-    return " · ".join(parts)
+    """One line for a status screen, each number said for what it is, e.g. ``model: posterior
+    probability 83% that every model criterion holds now (model monitor: …) · impact: unknown``
+    (see :func:`mlpilot.report.labels.uncertainty_line`)."""
+    from mlpilot.report.labels import uncertainty_line
+
+    return uncertainty_line(summary)

@@ -124,7 +124,7 @@ def judge(report: dict[str, Any], criteria: Sequence[Criterion]) -> dict[str, An
         rows.append({
             "criterion_id": criterion.id, "criterion": criterion.describe(),
             "metric": criterion.metric, "target": criterion.target,
-            "low": low, "high": high, "interval_kind": "credible interval",
+            "low": low, "high": high, "interval_kind": "credible interval", "level": LEVEL,
             "probability_met": probability, "probability_kind": PROBABILITY_KIND,
             "met": _met(probability), "prior": posterior.prior, "method": posterior.method,
             "note": posterior.note if probability is not None else (

@@ -165,7 +165,8 @@ def health(
         verdicts.append(verdict | {
             "met": row.get("met"), "probability_met": row.get("probability_met"),
             "probability_kind": row.get("probability_kind"), "low": row.get("low"),
-            "high": row.get("high"), "interval_kind": row.get("interval_kind"), "note": note,
+            "high": row.get("high"), "interval_kind": row.get("interval_kind"),
+            "level": row.get("level"), "note": note,
         })  # fmt: skip
     breached = [w for w in mature if w["breaches"]]
     reason = "; ".join(unjudged)
