@@ -7,7 +7,18 @@ from html import escape
 from typing import Any
 
 from mlpilot.report import svg
-from mlpilot.report.markdown import FEASIBILITY_COLUMNS, curve_text, day, num, pct
+from mlpilot.report.labels import what_it_is
+from mlpilot.report.markdown import (
+    QUESTIONS,
+    UNCERTAINTY_COLUMNS,
+    curve_text,
+    day,
+    feasibility_columns,
+    forecast_kind,
+    num,
+    overall_text,
+    pct,
+)
 
 __all__ = ["to_html"]
 
@@ -61,40 +72,39 @@ def _forecast(f: dict[str, Any] | None) -> str:
     if f["complete"]:
         return f"<p>Delivered: reached monitoring on {e(day(f['p50']))}.</p>"
     text = (
-        f"<p>Delivery (reaching monitoring): <strong>{e(day(f['p50']))}</strong> at 50 %, "
+        f"<p>Delivery (reaching monitoring) by <strong>{e(day(f['p50']))}</strong> at 50 %, "
         f"<strong>{e(day(f['p85']))}</strong> at 85 %, <strong>{e(day(f['p95']))}</strong> at "
-        f"95 %; {f['expected_loops']:.1f} more loop(s) expected. Based on "
+        f"95 % {e(forecast_kind(f))}; {f['expected_loops']:.1f} more loop(s) expected. Based on "
         f"{f['history_transitions']} finished phase visit(s) of {f['history_initiatives']} "
         f"initiative(s) and a deliberately wide prior; {f['trials']} simulated futures.</p>"
     )
     if f.get("by"):
         text += (
-            f"<p>Probability of delivery by {e(day(f['by']))}: {e(pct(f['probability_by']))}.</p>"
+            f"<p>{e(forecast_kind(f).capitalize())} of delivery by {e(day(f['by']))}: "
+            f"{e(pct(f['probability_by']))}.</p>"
         )
     return text + (svg.forecast_chart(f) if f.get("histogram") else "")
 
 
 def _uncertainty(u: dict[str, Any]) -> str:
     rows = []
-    for kind, label in (
-        ("model", "Can the model predict well enough?"),
-        ("impact", "Will it have the impact?"),
-    ):
+    for kind, label in QUESTIONS:
         entry = u.get(kind)
         if entry is None:
-            rows.append([e(label), "unknown", "-", "no evidence recorded", "-"])
+            rows.append([e(label), "unknown", "-", "-", "no evidence recorded", "-"])
             continue
         history = " → ".join(pct(h["probability"]) for h in entry["history"][-5:])
         rows.append(
             [
                 e(label),
                 e(pct(entry["probability"])),
+                e(what_it_is(entry)),
                 e(entry["trend"] or "-"),
                 e(entry["source"]),
                 e(f"{day(entry['at'])} ({history})"),
             ]
         )
-    return _table(["question", "probability", "trend", "source", "as of (history)"], rows)
+    return _table(UNCERTAINTY_COLUMNS, rows)
 
 
 def _feasibility(f: dict[str, Any]) -> str:
@@ -120,7 +130,11 @@ def _feasibility(f: dict[str, Any]) -> str:
         if any(c["estimate"] is not None for c in f["criteria"])
         else ""
     )
-    return chart + _table(FEASIBILITY_COLUMNS, rows)
+    return (
+        chart
+        + _table([e(c) for c in feasibility_columns(f)], rows)
+        + (f"<p>{e(overall_text(f, str))}</p>")
+    )
 
 
 def _monitors(health: dict[str, Any] | None, alerts: list[dict[str, Any]] | None) -> str:

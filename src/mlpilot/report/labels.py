@@ -8,7 +8,7 @@ would print a certainty is shown as ``<1%`` or ``>99%``: no judgement here is ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "probability",
     "stated",
     "uncertainty_line",
+    "what_it_is",
 ]
 
 NOT_STATED = "probability (kind not stated)"  # a belief recorded without its kind
@@ -49,6 +50,13 @@ def stated(value: float | None, kind: str | None, event: str | None = None) -> s
     return f"{text} that {event}" if event else text
 
 
+def what_it_is(entry: Mapping[str, Any]) -> str:
+    """An uncertainty's kind and event, e.g. ``posterior probability that every model criterion
+    holds now``."""
+    kind = kind_label(entry.get("probability_kind"))
+    return f"{kind} that {entry['event']}" if entry.get("event") else kind
+
+
 def interval_label(kind: str | None, level: float | None) -> str:
     """e.g. ``95 % credible interval``; ``interval (kind not stated)`` without a kind."""
     if not kind:
@@ -62,7 +70,7 @@ def interval_short(kind: str | None, level: float | None) -> str:
     return short if level is None else f"{level:.0%} {short}"
 
 
-def first(rows: list[Mapping[str, Any]], key: str) -> Any:
+def first(rows: Sequence[Mapping[str, Any]], key: str) -> Any:
     """The first non-null ``key`` among ``rows`` (a table labels its column once)."""
     return next((row[key] for row in rows if row.get(key) is not None), None)
 

@@ -3,14 +3,49 @@ a table nor slip raw HTML into a renderer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from mlpilot.report import labels
+from mlpilot.report.labels import what_it_is
 
 __all__ = ["esc", "to_markdown"]
 
-# The columns of the feasibility table, in Markdown and in HTML.
-FEASIBILITY_COLUMNS = [
-    "criterion", "evaluation", "estimate [95 % CI]", "P(met)", "vs baseline", "learning curve",
-]  # fmt: skip
+QUESTIONS = (
+    ("model", "Can the model predict well enough?"),
+    ("impact", "Will it have the impact?"),
+)
+UNCERTAINTY_COLUMNS = [
+    "question",
+    "probability",
+    "what it is",
+    "trend",
+    "source",
+    "as of (history)",
+]
+
+
+def feasibility_columns(f: dict[str, Any]) -> list[str]:
+    """The feasibility table's columns (Markdown and HTML), each interval and probability
+    named as the feasibility report labels it."""
+    rows = f["criteria"]
+    curves = [c["learning_curve"] for c in rows if c["learning_curve"]]
+    estimate = labels.interval_label(
+        labels.first(rows, "interval_kind"), labels.first(rows, "level")
+    )
+    curve = labels.interval_label(
+        labels.first(curves, "interval_kind"), labels.first(curves, "level")
+    )
+    return [
+        "criterion", "evaluation", f"estimate [{estimate}]",
+        f"{labels.kind_label(f.get('probability_kind'))} that it is met", "vs baseline",
+        f"learning curve [{curve}]" if curves else "learning curve",
+    ]  # fmt: skip
+
+
+def forecast_kind(f: dict[str, Any]) -> str:
+    """What the forecast's dates and probability are (e.g. posterior predictive probability)."""
+    return labels.kind_label(f.get("probability_kind"))
 
 
 def esc(text: Any) -> str:
@@ -25,8 +60,8 @@ def esc(text: Any) -> str:
 
 
 def pct(value: float | None) -> str:
-    """A probability as a whole percentage, or ``unknown``."""
-    return "unknown" if value is None else f"{value:.0%}"
+    """A probability as a whole percentage that never rounds to a certainty, or ``unknown``."""
+    return labels.probability(value)
 
 
 def day(text: str | None) -> str:
@@ -62,11 +97,15 @@ def _forecast(f: dict[str, Any] | None) -> list[str]:
     if f["complete"]:
         return [f"Delivered: reached monitoring on {day(f['p50'])}.", ""]
     lines = [
-        f"Delivery (reaching monitoring): **{day(f['p50'])}** at 50 %, **{day(f['p85'])}** at "
-        f"85 %, **{day(f['p95'])}** at 95 %; {f['expected_loops']:.1f} more loop(s) expected.",
+        f"Delivery (reaching monitoring) by **{day(f['p50'])}** at 50 %, **{day(f['p85'])}** at "
+        f"85 %, **{day(f['p95'])}** at 95 % {forecast_kind(f)}; {f['expected_loops']:.1f} more "
+        "loop(s) expected.",
     ]
     if f.get("by"):
-        lines.append(f"Probability of delivery by {day(f['by'])}: {pct(f['probability_by'])}.")
+        lines.append(
+            f"{forecast_kind(f).capitalize()} of delivery by {day(f['by'])}: "
+            f"{pct(f['probability_by'])}."
+        )
     lines += [
         f"Based on {f['history_transitions']} finished phase visit(s) of "
         f"{f['history_initiatives']} initiative(s) and a deliberately wide prior; "
@@ -78,25 +117,23 @@ def _forecast(f: dict[str, Any] | None) -> list[str]:
 
 def _uncertainty(u: dict[str, Any]) -> list[str]:
     rows = []
-    for kind, label in (
-        ("model", "Can the model predict well enough?"),
-        ("impact", "Will it have the impact?"),
-    ):
+    for kind, label in QUESTIONS:
         entry = u.get(kind)
         if entry is None:
-            rows.append([label, "unknown", "-", "no evidence recorded", "-"])
+            rows.append([label, "unknown", "-", "-", "no evidence recorded", "-"])
             continue
         trend = " → ".join(pct(h["probability"]) for h in entry["history"][-5:])
         rows.append(
             [
                 label,
                 pct(entry["probability"]),
+                esc(what_it_is(entry)),
                 esc(entry["trend"] or "-"),
                 esc(entry["source"]),
                 f"{day(entry['at'])} ({trend})",
             ]
         )
-    return _table(["question", "probability", "trend", "source", "as of (history)"], rows)
+    return _table(UNCERTAINTY_COLUMNS, rows)
 
 
 def _feasibility(f: dict[str, Any]) -> list[str]:
@@ -117,7 +154,20 @@ def _feasibility(f: dict[str, Any]) -> list[str]:
         ])  # fmt: skip
     if not rows:
         return ["No model criteria are declared.", ""]
-    return _table(FEASIBILITY_COLUMNS, rows)
+    return [*_table(feasibility_columns(f), rows), overall_text(f, esc), ""]
+
+
+def overall_text(f: dict[str, Any], escape: Callable[[Any], str]) -> str:
+    """The probability that every model criterion is met, said for what it is."""
+    kind = labels.kind_label(f.get("probability_kind")).capitalize()
+    if f["probability_all_met"] is None:
+        return f"{kind} that every model criterion is met: unknown — " + escape(
+            f.get("note") or "insufficient evidence"
+        )
+    return (
+        f"{kind} that every model criterion is met: {pct(f['probability_all_met'])} "
+        f"({escape(f.get('method') or '-')})."
+    )
 
 
 def _monitors(health: dict[str, Any] | None, alerts: list[dict[str, Any]] | None) -> list[str]:

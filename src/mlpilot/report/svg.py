@@ -10,6 +10,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from mlpilot.report import labels
+
 __all__ = ["criteria_chart", "forecast_chart", "timeline_chart"]
 
 PHASES = (
@@ -26,7 +28,7 @@ def esc(text: Any) -> str:
 
 
 def _share(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:.0%}"
+    return labels.probability(value)
 
 
 def _ts(text: str) -> float:
@@ -117,13 +119,20 @@ def forecast_chart(forecast: dict[str, Any]) -> str:
         f'<text x="{WIDTH - 20}" y="{base + 16}" text-anchor="end" fill="{MUTED}">'
         f"{esc(hist['end'][-1][:10])}</text>"
     )
-    return _svg(height, body, "Delivery forecast: share of simulated futures by date")
+    kind = labels.kind_label(forecast.get("probability_kind"))
+    return _svg(
+        height, body, f"Delivery forecast: share of simulated futures by date; p50, p85, p95: the "
+        f"dates reached with {kind} 50, 85 and 95 %",
+    )  # fmt: skip
 
 
 def criteria_chart(criteria: list[dict[str, Any]]) -> str:
-    """Each model criterion: the estimate with its 95 % interval against the target (and the
-    baseline, grey), on the criterion's own scale."""
+    """Each model criterion: the estimate with its interval (as labelled: a 95 % credible
+    interval) against the target (and the baseline, grey), on the criterion's own scale."""
     rows = [c for c in criteria if c["estimate"] is not None]
+    interval = labels.interval_label(
+        labels.first(rows, "interval_kind"), labels.first(rows, "level")
+    )
     height = 46 * len(rows) + 10
     body = []
     for i, c in enumerate(rows):
@@ -140,12 +149,14 @@ def criteria_chart(criteria: list[dict[str, Any]]) -> str:
 
         body.append(
             f'<text x="20" y="{y - 14}" fill="#333">{esc(c["criterion"])}: '
-            f"{c['estimate']:.3g} (P(met) {esc(_share(c['probability_met']))})</text>"
+            f"{c['estimate']:.3g} ({esc(labels.kind_label(c.get('probability_kind')))} met "
+            f"{esc(_share(c['probability_met']))})</text>"
         )
         if c["low"] is not None and c["high"] is not None:
             body.append(
                 f'<line x1="{x(c["low"]):.1f}" x2="{x(c["high"]):.1f}" y1="{y}" y2="{y}" '
-                f'stroke="{FORWARD}" stroke-width="4" opacity="0.5"/>'
+                f'stroke="{FORWARD}" stroke-width="4" opacity="0.5"><title>{esc(interval)} '
+                f"[{c['low']:.4g}, {c['high']:.4g}]</title></line>"
             )
         body.append(
             f'<circle cx="{x(c["estimate"]):.1f}" cy="{y}" r="5" fill="{FORWARD}">'
@@ -161,4 +172,4 @@ def criteria_chart(criteria: list[dict[str, Any]]) -> str:
                 f'<line x1="{x(b):.1f}" x2="{x(b):.1f}" y1="{y - 8}" y2="{y + 8}" '
                 f'stroke="{MUTED}" stroke-width="2"><title>baseline {b:g}</title></line>'
             )
-    return _svg(height, body, "Model criteria: estimate and 95% interval against the target")
+    return _svg(height, body, f"Model criteria: estimate and {interval} against the target")

@@ -84,6 +84,11 @@ def summary(item: Initiative) -> dict[str, Any]:
             kind: None if uncertainty.get(kind) is None else uncertainty[kind].get("probability")
             for kind in ("model", "impact")
         },
+        # what each of those numbers is (e.g. posterior probability), null when not recorded
+        "uncertainty_kind": {
+            kind: (uncertainty.get(kind) or {}).get("probability_kind")
+            for kind in ("model", "impact")
+        },
         "health": {group: light["status"] for group, light in item.health().items()},
     }
 

@@ -151,7 +151,9 @@ def render(
         for kind in ("model", "impact"):
             latest = (values["uncertainty"] or {}).get(kind) or {}
             out.add("mlpilot_uncertainty_probability", "gauge",
-                    "Latest probability of success (model: feasibility, impact: experiments).",
+                    "Latest probability of success (model: feasibility or the model monitor, "
+                    "impact: experiments), a posterior probability unless uncertainty_kind in "
+                    "the API says otherwise.",
                     _numeric(latest.get("probability")), initiative=slug, kind=kind)  # fmt: skip
         for group, health in values["health"].items():
             for light in LIGHTS:

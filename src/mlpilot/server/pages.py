@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from mlpilot.errors import MlpilotError, NotFoundError
+from mlpilot.report import labels
 from mlpilot.server import views, views_forms
 from mlpilot.server.auth import (
     Action,
@@ -78,7 +79,10 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(day=_day, minute=_minute, pct=_pct, num=_num)
+    env.filters.update(
+        day=_day, minute=_minute, pct=_pct, num=_num, prob=labels.probability,
+        interval=labels.interval_label, kind=labels.kind_label,
+    )  # fmt: skip
     return env
 
 

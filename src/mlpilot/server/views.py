@@ -17,6 +17,7 @@ from mlpilot.domain.charter import Status
 from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.decisions import Verdict
 from mlpilot.domain.lifecycle import Cause, Phase
+from mlpilot.report import labels
 from mlpilot.report.status import coverage_dict, criterion_dict, member_dict
 from mlpilot.server import charts
 from mlpilot.server.views_monitors import data_tab, impact_tab, model_tab, service_tab
@@ -56,12 +57,17 @@ def _light(health: dict[str, Any] | None) -> dict[str, str]:
 
 
 def _uncertainty(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """One uncertainty as shown: the number (never a rounded certainty) and what it is — its
+    ``kind`` as recorded with it and the event it is the probability of (``what``)."""
     if entry is None:
-        return {"probability": None, "text": "unknown", "trend": None, "source": "never recorded"}
+        return {"probability": None, "text": "unknown", "trend": None, "source": "never recorded",
+                "kind": None, "what": None}  # fmt: skip
     probability = entry["probability"]
     return {
         "probability": probability,
-        "text": "unknown" if probability is None else f"{probability:.0%}",
+        "text": labels.probability(probability),
+        "kind": labels.kind_label(entry.get("probability_kind")),
+        "what": labels.what_it_is(entry),
         "trend": entry.get("trend"),
         "source": entry.get("source"),
         "at": entry.get("at"),

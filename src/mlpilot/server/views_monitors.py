@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlpilot.domain.metrics import CriterionKind
 from mlpilot.errors import MlpilotError
+from mlpilot.report import labels
 from mlpilot.server import charts
 
 if TYPE_CHECKING:
@@ -64,7 +65,36 @@ def model_tab(initiative: Initiative, health: dict[str, Any] | None) -> dict[str
          "breaches": [v["criterion"] for v in w["verdicts"] if v["met"] is False]}
         for w in reversed(windows[-RECENT:])
     ]  # fmt: skip
+    tab["judgement"] = _judgement(health or {})
     return tab
+
+
+def _judgement(health: dict[str, Any]) -> dict[str, Any] | None:
+    """The model light's judgement, each number said for what it is: per criterion the latest
+    window's value, the probability it holds now and its interval, as the monitor labels them."""
+    verdicts = health.get("verdicts") or []
+    if not verdicts:
+        return None
+    overall = health.get("probability_all_met")
+    rows = []
+    for v in verdicts:
+        probability = v.get("probability_met")
+        low, high = v.get("low"), v.get("high")
+        interval = labels.interval_label(v.get("interval_kind"), v.get("level"))
+        rows.append({
+            "criterion": v["criterion"], "observed": v.get("observed"),
+            "probability": (v.get("note") or "insufficient evidence") if probability is None
+            else labels.stated(probability, v.get("probability_kind")),
+            "interval": None if low is None or high is None else
+            f"[{low:.3g}, {high:.3g}] {interval}",
+            "met": {True: "yes", False: "no"}.get(v.get("met"), "undecided"),
+        })  # fmt: skip
+    return {
+        "overall": None if overall is None else _sentence(labels.stated(
+            overall, health.get("probability_kind"), "every model criterion holds now")),
+        "windows": health.get("judged_windows"),
+        "rows": rows,
+    }  # fmt: skip
 
 
 def _reference(initiative: Initiative) -> str | None:
@@ -159,6 +189,25 @@ def _effect_rows(analysis: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _impact_probability(results: dict[str, Any]) -> str | None:
+    """The analysis's probability that the chosen arm meets every impact criterion, said for
+    what it is and under which prior (or why there is none)."""
+    stated = results.get("impact_probability")
+    if not stated:
+        return None
+    event = stated.get("event") or "the arm that would be chosen meets every impact criterion"
+    arm = f" ({stated['variant']})" if stated.get("variant") else ""
+    if stated.get("value") is None:
+        why = stated.get("note") or "not computed"
+        return _sentence(f"{labels.kind_label(stated.get('kind'))} that {event}{arm}: none — {why}")
+    prior = f"; prior: {stated['prior']}" if stated.get("prior") else ""
+    return _sentence(f"{labels.stated(stated['value'], stated.get('kind'), event)}{arm}{prior}")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def impact_tab(initiative: Initiative, health: dict[str, Any] | None) -> dict[str, Any]:
     """The experiments, and the latest analysis: each metric's effect with its interval against
     the minimum effect of the impact criterion, and the verdicts."""
@@ -172,11 +221,20 @@ def impact_tab(initiative: Initiative, health: dict[str, Any] | None) -> dict[st
         )
         return tab
     rows = _effect_rows(found.results)
+    interval = found.results.get("interval") or {}
     tab["analysis"] = {
         "experiment": found.experiment, "at": found.at.isoformat(), "method": found.method,
         "verdict": found.verdict, "reason": found.results.get("reason"),
         "units": found.results.get("units", {}), "srm": found.results.get("srm"),
         "verdicts": found.results.get("verdicts", []),
+        "interval": labels.interval_label(interval.get("kind"), interval.get("level")),
+        "probability": _impact_probability(found.results),
+        "guardrails": [
+            f"guardrail {g['metric']} ({g['variant']}): {g['verdict']} — "
+            + ("no probability" if g.get("probability_harm") is None else labels.stated(
+                g["probability_harm"], g.get("probability_kind"), "it harms"))
+            for g in found.results.get("guardrails", [])
+        ],
     }  # fmt: skip
     tab["rows"] = rows
     if rows:
