@@ -1,7 +1,8 @@
 """Find every number in a JSON document that does not say what it is.
 
 - A key named ``probability…`` or ``…_probability`` holding a number (or null) needs a sibling
-  ``probability_kind``; one holding an object needs ``kind`` inside it.
+  ``probability_kind`` (null only for a belief recorded without its kind); one holding an
+  object needs ``kind`` inside it.
 - ``low`` and ``high`` need sibling ``interval_kind`` and ``level``.
 - A key ending in ``_ci`` (a pair) needs ``interval_kind`` and ``level`` beside it, or an
   ``interval`` object with ``kind`` and ``level`` on an enclosing object.
@@ -28,7 +29,9 @@ def _labels_interval(node: dict[str, Any]) -> bool:
     return bool(nested) or bool(node.get("interval_kind") and "level" in node)
 
 
-def unlabelled(document: Any, path: str = "$", enclosing: tuple[dict[str, Any], ...] = ()) -> list[str]:
+def unlabelled(
+    document: Any, path: str = "$", enclosing: tuple[dict[str, Any], ...] = ()
+) -> list[str]:
     """The paths of the numbers in ``document`` that carry no label (empty when all do)."""
     found: list[str] = []
     if isinstance(document, list):
@@ -43,8 +46,8 @@ def unlabelled(document: Any, path: str = "$", enclosing: tuple[dict[str, Any], 
             if isinstance(value, dict):
                 if not value.get("kind"):
                     found.append(where)
-            elif (value is None or isinstance(value, int | float)) and not document.get(
-                "probability_kind"
+            elif (value is None or isinstance(value, int | float)) and (
+                "probability_kind" not in document  # null: recorded without one, said so
             ):
                 found.append(where)
         if key in ("low", "high") and not (document.get("interval_kind") and "level" in document):

@@ -107,7 +107,9 @@ def render(report: dict[str, Any]) -> None:
     labels it (``interval_kind``, ``level``, ``probability_kind``)."""
     criteria = report["criteria"]
     interval = (first(criteria, "interval_kind"), first(criteria, "level"))
-    curves = [row["learning_curve"] for row in criteria if row["learning_curve"]]
+    curves = [
+        row["learning_curve"] for row in criteria if (row["learning_curve"] or {}).get("regular")
+    ]
     curve = (first(curves, "interval_kind"), first(curves, "level"))
     kind = kind_label(report.get("probability_kind"))
     rows = []

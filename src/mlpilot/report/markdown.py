@@ -29,7 +29,7 @@ def feasibility_columns(f: dict[str, Any]) -> list[str]:
     """The feasibility table's columns (Markdown and HTML), each interval and probability
     named as the feasibility report labels it."""
     rows = f["criteria"]
-    curves = [c["learning_curve"] for c in rows if c["learning_curve"]]
+    curves = [c["learning_curve"] for c in rows if (c["learning_curve"] or {}).get("regular")]
     estimate = labels.interval_label(
         labels.first(rows, "interval_kind"), labels.first(rows, "level")
     )
@@ -97,9 +97,9 @@ def _forecast(f: dict[str, Any] | None) -> list[str]:
     if f["complete"]:
         return [f"Delivered: reached monitoring on {day(f['p50'])}.", ""]
     lines = [
-        f"Delivery (reaching monitoring) by **{day(f['p50'])}** at 50 %, **{day(f['p85'])}** at "
-        f"85 %, **{day(f['p95'])}** at 95 % {forecast_kind(f)}; {f['expected_loops']:.1f} more "
-        "loop(s) expected.",
+        f"Delivery (reaching monitoring) by **{day(f['p50'])}** with {forecast_kind(f)} 50 %, "
+        f"by **{day(f['p85'])}** with 85 %, by **{day(f['p95'])}** with 95 %; "
+        f"{f['expected_loops']:.1f} more loop(s) expected.",
     ]
     if f.get("by"):
         lines.append(
