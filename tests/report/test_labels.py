@@ -120,7 +120,7 @@ def test_the_markdown_update_names_each_number(updates: dict[str, dict[str, Any]
     assert ">99%" in text or "<1%" in text  # the history holds 0.0 and 0.99+
     xss = to_markdown(updates["xss"])
     assert "probability (kind not stated)" in xss
-    assert "posterior predictive probability 50 %" in xss  # the delivery dates
+    assert re.search(r"with posterior predictive probability: by \*\*[\d-]+\*\* at 50 %", xss)
 
 
 def test_the_html_update_names_each_number(updates: dict[str, dict[str, Any]]) -> None:
@@ -134,7 +134,9 @@ def test_the_html_update_names_each_number(updates: dict[str, dict[str, Any]]) -
     assert "posterior probability met" in page  # each criterion's line in the chart
     assert "&gt;99%" in page or "&lt;1%" in page
     xss = to_html(updates["xss"])
-    assert "with posterior predictive probability 50 %" in xss
+    assert re.search(
+        r"with posterior predictive probability: by <strong>[\d-]+</strong> at 50 %", xss
+    )
 
 
 def test_probabilities_are_never_shown_as_certainties() -> None:

@@ -68,8 +68,8 @@ def test_the_forecast_on_the_page_is_a_posterior_predictive_probability(
     client: TestClient,
 ) -> None:
     text = text_of(client.get("/initiatives/xss").text)
-    assert re.search(r"Reaching monitoring by \d{4}-\d\d-\d\d with posterior predictive "
-                     r"probability 50 %", text)  # fmt: skip
+    assert re.search(r"Reaching monitoring, with posterior predictive probability: by "
+                     r"\d{4}-\d\d-\d\d at 50 %", text)  # fmt: skip
     assert "Can the model predict well enough? probability (kind not stated) 40%" in text
 
 

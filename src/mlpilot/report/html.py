@@ -72,10 +72,10 @@ def _forecast(f: dict[str, Any] | None) -> str:
     if f["complete"]:
         return f"<p>Delivered: reached monitoring on {e(day(f['p50']))}.</p>"
     text = (
-        f"<p>Delivery (reaching monitoring) by <strong>{e(day(f['p50']))}</strong> with "
-        f"{e(forecast_kind(f))} 50 %, by <strong>{e(day(f['p85']))}</strong> with 85 %, by "
-        f"<strong>{e(day(f['p95']))}</strong> with 95 %; {f['expected_loops']:.1f} more loop(s) "
-        "expected. Based on "
+        f"<p>Delivery (reaching monitoring), with {e(forecast_kind(f))}: by "
+        f"<strong>{e(day(f['p50']))}</strong> at 50 %, by <strong>{e(day(f['p85']))}</strong> "
+        f"at 85 %, by <strong>{e(day(f['p95']))}</strong> at 95 %; "
+        f"{f['expected_loops']:.1f} more loop(s) expected. Based on "
         f"{f['history_transitions']} finished phase visit(s) of {f['history_initiatives']} "
         f"initiative(s) and a deliberately wide prior; {f['trials']} simulated futures.</p>"
     )

@@ -97,8 +97,8 @@ def _forecast(f: dict[str, Any] | None) -> list[str]:
     if f["complete"]:
         return [f"Delivered: reached monitoring on {day(f['p50'])}.", ""]
     lines = [
-        f"Delivery (reaching monitoring) by **{day(f['p50'])}** with {forecast_kind(f)} 50 %, "
-        f"by **{day(f['p85'])}** with 85 %, by **{day(f['p95'])}** with 95 %; "
+        f"Delivery (reaching monitoring), with {forecast_kind(f)}: by **{day(f['p50'])}** at "
+        f"50 %, by **{day(f['p85'])}** at 85 %, by **{day(f['p95'])}** at 95 %; "
         f"{f['expected_loops']:.1f} more loop(s) expected.",
     ]
     if f.get("by"):
