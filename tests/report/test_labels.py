@@ -164,3 +164,32 @@ def test_the_report_module_files_stay_small() -> None:
     source = Path(labels.__file__).parent
     for path in source.glob("*.py"):
         assert len(path.read_text(encoding="utf-8").splitlines()) < 300, path.name
+
+
+def test_a_share_recorded_before_probabilities_were_posterior_is_not_shown_as_one() -> None:
+    """An old history: the monitor's share of windows (5 of 14) and feasibility's share of
+    bootstrap replicates were stored as "probabilities"; they are named as the frequencies they
+    are, and a change of kind is no trend."""
+    from mlpilot.forecast.uncertainty import make_record, summarise
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    records = [
+        make_record("model", 0.9, "feasibility: gbm", at,
+                    {"method": "joint replicates", "evaluation_id": 3}),
+        make_record("model", 5 / 14, "model monitor: 5 of 14 recent windows met every model "
+                    "criterion", at + timedelta(1), {"windows": 14, "met": 5, "window": "1d"}),
+        make_record("model", 0.97, "model monitor: 14 recent window(s)", at + timedelta(2),
+                    {"probability_kind": "posterior probability",
+                     "event": "every model criterion holds now"}),
+    ]  # fmt: skip
+    summary = summarise(records[:2])
+    history = summary["model"]["history"]
+    assert history[0]["probability_kind"].startswith("share of bootstrap replicates")
+    assert history[1]["probability_kind"].startswith("share of recent windows")
+    assert all(h["probability_kind"].endswith("not a probability") for h in history)
+    assert summary["model"]["trend"] is None  # 0.9 → 0.36 compares two different things
+    line = labels.uncertainty_line(summary)
+    assert "model: share of recent windows that met every criterion, not a probability 36%" in line
+    latest = summarise(records)["model"]
+    assert latest["probability_kind"] == "posterior probability"
+    assert latest["trend"] is None

@@ -30,6 +30,7 @@ __all__ = [
     "FEASIBILITY_EVENT",
     "MONITOR_EVENT",
     "describe",
+    "kind_of",
     "make_record",
     "monitor_probability",
     "summarise",
@@ -38,6 +39,10 @@ __all__ = [
 
 TREND_STEP = 0.02  # a change smaller than this is "flat"
 MONITOR_EVENT = "every model criterion holds now"
+# What the model uncertainty was before it was a posterior probability (still in old histories)
+LEGACY_WINDOWS = "share of recent windows that met every criterion, not a probability"
+LEGACY_REPLICATES = "share of bootstrap replicates that met the criteria, not a probability"
+LEGACY_METHODS = ("joint replicates", "product (independence)")
 FEASIBILITY_EVENT = "every model criterion is met"
 
 
@@ -85,12 +90,25 @@ def monitor_probability(
     return probability, details
 
 
+def kind_of(record: UncertaintyRecord) -> str | None:
+    """What the number is, as recorded with it. Records made before kinds were recorded say
+    what they were by their details: the monitor's share of windows, feasibility's share of
+    bootstrap replicates — frequencies, named as such. Otherwise null (e.g. a belief recorded
+    by hand): never guessed."""
+    details = record.details
+    if details.get("probability_kind"):
+        return str(details["probability_kind"])
+    if {"met", "windows"} <= details.keys():
+        return LEGACY_WINDOWS
+    if "evaluation_id" in details or details.get("method") in LEGACY_METHODS:
+        return LEGACY_REPLICATES
+    return None
+
+
 def _entry(record: UncertaintyRecord) -> dict[str, Any]:
-    # What the number is, as recorded with it: null for a belief recorded without its kind
-    # (e.g. by hand, or before kinds were recorded), never guessed.
     return {
         "probability": record.probability,
-        "probability_kind": record.details.get("probability_kind"),
+        "probability_kind": kind_of(record),
         "event": record.details.get("event"),
         "source": record.source,
         "at": record.at.isoformat(),
@@ -98,7 +116,8 @@ def _entry(record: UncertaintyRecord) -> dict[str, Any]:
 
 
 def _trend(history: list[UncertaintyRecord]) -> str | None:
-    values = [r.probability for r in history if r.probability is not None]
+    latest = kind_of(history[-1])  # a change of kind is not a trend
+    values = [r.probability for r in history if r.probability is not None and kind_of(r) == latest]
     if len(values) < 2:
         return None
     change = values[-1] - values[-2]
