@@ -70,10 +70,11 @@ def test_portfolio_and_every_chart_of_an_initiative(visit: Visit, server: Server
         drawn += _charts_drawn(page, panel)
     assert {"timeline", "uncertainty", "drift-latest", "drift-history", "service-latency",
             "service-errors", "impact-effects"} <= set(drawn)  # fmt: skip
-    assert sum(chart.startswith("model-") for chart in drawn) == 2  # the two model criteria
+    assert sum(chart.startswith("model-") for chart in drawn) == 3  # the three model criteria
     page.goto(f"{server.url}/initiatives/fraud-alerts")  # in flight: a delivery forecast
     assert "forecast" in _charts_drawn(page, "overview")
-    assert re.search(r"at 50 %.*at 85 %.*at 95 %", page.locator("#forecast-text").inner_text())
+    text = page.locator("#forecast-text").inner_text()
+    assert re.search(r"posterior predictive probability: .*at 50 %.*at 85 %.*at 95 %", text)
     _only_local(visit, server)
 
 

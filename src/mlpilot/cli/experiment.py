@@ -144,6 +144,7 @@ def _fmt(value: float | None, percent: bool = False) -> str:
 
 def _render(report: dict[str, Any]) -> None:
     from mlpilot.monitors.impact_verdict import shown_probability
+    from mlpilot.report.labels import probability
 
     bayes = report["method"] == "bayesian"
     rows = []
@@ -160,7 +161,7 @@ def _render(report: dict[str, Any]) -> None:
                 f"{r['variant']} ({r['n']})",
                 f"{_fmt(r['mean'])} vs {_fmt(r['control_mean'])}",
                 effect,
-                _fmt(r["chance_to_win"] if bayes else r["p_value"]),
+                probability(r["chance_to_win"], "-") if bayes else _fmt(r["p_value"]),
                 r["flag"] or r["verdict"] or "",
             )
         )
