@@ -72,5 +72,6 @@ def test_an_unbounded_relative_sequence_falls_back_to_the_absolute_scale():
     later = compare(conversions(4000, 200), conversions(4000, 260), method="sequential")
     assert later.note is None
     low, high = later.effect_rel_ci
-    assert low is not None and high is not None
+    assert low is not None
+    assert high is not None
     assert low < later.effect_rel < high
