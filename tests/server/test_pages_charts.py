@@ -167,3 +167,19 @@ def test_drift_charts_show_the_adjusted_p_value_and_the_effect_size() -> None:
     assert _marks(history) == ["line"]
     assert history["layer"][0]["data"]["values"][0]["statistic"] == 0.12
     assert "Jensen-Shannon" in history["title"]
+
+
+def test_the_uncertainty_chart_says_what_each_probability_is() -> None:
+    history = {
+        "model": {"history": [
+            {"at": "2026-01-01T00:00:00+00:00", "probability": 0.4, "source": "eval",
+             "probability_kind": "posterior probability"},
+            {"at": "2026-01-02T00:00:00+00:00", "probability": 0.5, "source": "old"},
+        ]},
+        "impact": None,
+    }  # fmt: skip
+    spec = charts.uncertainty_chart(history)
+    assert spec is not None
+    kinds = [v["kind"] for v in spec["data"]["values"]]
+    assert kinds == ["posterior probability", "probability (kind not stated)"]
+    assert {"field": "kind", "title": "what it is"} in spec["encoding"]["tooltip"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlpilot.domain.lifecycle import Phase
+from mlpilot.report.labels import kind_label
 
 __all__ = [
     "clean",
@@ -104,7 +105,7 @@ def uncertainty_chart(uncertainty: Mapping[str, Any]) -> Spec | None:
     labels = {"model": "model good enough", "impact": "impact good enough"}
     values = [
         {"question": labels[kind], "at": h["at"], "probability": h["probability"],
-         "source": h["source"]}
+         "kind": kind_label(h.get("probability_kind")), "source": h["source"]}
         for kind in ("model", "impact") if uncertainty.get(kind)
         for h in uncertainty[kind]["history"]
     ]  # fmt: skip
@@ -115,11 +116,12 @@ def uncertainty_chart(uncertainty: Mapping[str, Any]) -> Spec | None:
         mark={"type": "line", "point": True},
         encoding={
             "x": _day_x("at"),
-            "y": {"field": "probability", "type": "quantitative", "axis": {"format": "%"},
+            "y": {"field": "probability", "type": "quantitative",
+                  "axis": {"format": "%", "title": "probability (its kind in the tooltip)"},
                   "scale": {"domain": [0, 1]}},
             "color": {"field": "question", "type": "nominal", "title": None},
-            "tooltip": [{"field": "question"}, {"field": "probability", "format": ".0%"},
-                        {"field": "source"}],
+            "tooltip": [{"field": "question"}, {"field": "kind", "title": "what it is"},
+                        {"field": "probability", "format": ".0%"}, {"field": "source"}],
         },
     )  # fmt: skip
     return spec
