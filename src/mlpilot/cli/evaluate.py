@@ -58,6 +58,18 @@ def evaluate(
     threshold: float = typer.Option(
         0.5, "--threshold", help="Binary: the decision threshold on the score."
     ),
+    time_column: str | None = typer.Option(
+        None,
+        "--time-column",
+        help="Binary, capacity criteria (--top K --per PERIOD): the column with each row's time; "
+        "the top K scores of each period are the predicted positives.",
+    ),
+    per_period: int | None = typer.Option(
+        None,
+        "--per-period",
+        help="Binary, capacity criteria, no time column: the population scored each period; the "
+        "top K·n/N rows are the predicted positives (the rows a random sample of one period).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     stratified: bool = typer.Option(
         False,
@@ -84,7 +96,8 @@ def evaluate(
         recorded = initiative.evaluate(
             predictions, label_column=label_column, score_column=score_column,
             metrics=_values(metric) if metric else None, n=n, positives=positives,
-            threshold=threshold, seed=seed, stratified=stratified, **common,
+            threshold=threshold, seed=seed, stratified=stratified, time_column=time_column,
+            per_period=per_period, **common,
         )  # fmt: skip
     report = initiative.feasibility(planned_size=planned_size)
     if as_json:

@@ -148,6 +148,8 @@ class EvidenceMethods(MonitoringMethods):
         seed: int | None = 0,
         at: Time = None,
         stratified: bool = False,
+        time_column: str | None = None,
+        per_period: int | None = None,
     ) -> Evaluation:
         """Record an offline evaluation and the model uncertainty it implies.
 
@@ -155,7 +157,9 @@ class EvidenceMethods(MonitoringMethods):
         the score — binary — or predicted class / value), a fitted scikit-learn ``estimator``
         with ``x`` and ``y``, or ``metrics`` values with their sample size ``n``.
         ``stratified`` only for a case-control sample (class counts fixed by design): the
-        bootstrap then resamples within each class.
+        bootstrap then resamples within each class. A capacity criterion (top k per period) is
+        measured from the predictions' ``time_column`` (top k of each period) or from the
+        population scored ``per_period`` (top k·n/N of the rows).
         """
         from mlpilot.forecast import evaluate as ev
         from mlpilot.forecast import sources
@@ -171,7 +175,11 @@ class EvidenceMethods(MonitoringMethods):
             )
         if train_size is not None and train_size < 1:
             raise ValidationError(f"the training size must be positive, got {train_size}")
+        if time_column is not None and predictions is None:
+            raise ValidationError("a time column needs predictions (a file or frame) that hold it")
         if metrics is not None:
+            if per_period is not None:
+                raise ValidationError("--per-period needs the predictions' rows, not metric values")
             if n is None:
                 raise ValidationError(
                     "metric values need the sample size they were measured on (n)"
@@ -181,6 +189,7 @@ class EvidenceMethods(MonitoringMethods):
                 train_size=train_size,
             )  # fmt: skip
         else:
+            times = None
             if estimator is not None:
                 if x is None or y is None:
                     raise ValidationError("an estimator needs the dataset: x and y")
@@ -189,10 +198,12 @@ class EvidenceMethods(MonitoringMethods):
             else:
                 truth, predicted = sources.columns(predictions, label_column, score_column)
                 source = "predictions"
+                if time_column is not None:  # the time column, by the same reader
+                    times = sources.columns(predictions, label_column, time_column)[1]
             evaluation = ev.from_rows(
                 charter.task, truth, predicted, name=label, at=when, source=source,
                 criteria=self.criteria(), train_size=train_size, threshold=threshold, seed=seed,
-                stratified=stratified,
+                stratified=stratified, times=times, per_period=per_period,
             )  # fmt: skip
         return self._record_evaluation(evaluation)
 

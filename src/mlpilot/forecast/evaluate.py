@@ -6,9 +6,10 @@ or later — can be read from the stored evaluation: the confusion counts for th
 operating point, the logit-scale location and spread for ROC AUC and PR AUC, and the i.i.d.
 bootstrap replicates (seeded, float32, base64) for the others and for the dependence between
 criteria. A model criterion is judged at its operating point: each declared threshold gets its
-own metric keys (``recall at threshold 0.42``); a capacity (top k per period) or each
-prediction's decision is not evaluable from an offline set of scores (the live monitor judges
-it). A case-control sample (class counts fixed by design) is resampled within each class, and
+own metric keys (``recall at threshold 0.42``); a capacity (top k per period) gets its keys
+(``precision at top 500 per week``) when the rows' times or the population scored per period are
+given (:mod:`mlpilot.forecast.capacity_offline`); each prediction's decision is not evaluable
+from an offline set of scores (the live monitor judges it). A case-control sample (class counts fixed by design) is resampled within each class, and
 only when asked (``stratified``).
 """
 
@@ -180,6 +181,8 @@ def from_rows(
     replicates: int = 1000,
     seed: int | None = 0,
     stratified: bool = False,
+    times: Sequence[Any] | NDArray[Any] | None = None,
+    per_period: int | None = None,
 ) -> Evaluation:
     """Metrics of ``predicted`` against ``y`` with their posteriors and 95 % credible intervals.
 
@@ -187,6 +190,8 @@ def from_rows(
     regression: the predicted value. Ranking tasks are not evaluated from rows. ``stratified``
     only for a case-control sample (class counts fixed by design): the bootstrap then resamples
     within each class, and precision, accuracy, F1 and lift refer to the sample's class shares.
+    A capacity criterion (top k per period) is measured from the rows' ``times`` or from the
+    population scored ``per_period`` (:mod:`mlpilot.forecast.capacity_offline`).
     """
     y_arr, p_arr = np.asarray(y), np.asarray(predicted)
     if y_arr.ndim != 1 or y_arr.shape != p_arr.shape or y_arr.size < 2:
@@ -205,12 +210,17 @@ def from_rows(
     strata: NDArray[Any] | None
     if task is Task.BINARY:
         labels, scores = _binary(y_arr, p_arr)
+        cap_values, cap_posteriors, cap_details = _capacity(
+            labels, scores, criteria, times, per_period, stratified
+        )
         order = np.argsort(-scores, kind="stable")  # highest score first, once
         labels, scores = labels[order], scores[order]
         compute, posteriors, binary = _binary_evidence(
             labels, scores, threshold, criteria, stratified
         )
-        details |= binary
+        posteriors |= cap_posteriors
+        binary["confusion"] |= cap_details.pop("confusion", {})
+        details |= binary | cap_details
         positives, negatives = binary["positives"], binary["negatives"]
         strata = labels
     elif task is Task.MULTICLASS:
@@ -240,9 +250,15 @@ def from_rows(
         raise ValidationError(
             f"a {task.value} model is evaluated from metric values, not rows; use --metric"
         )
+    if task is not Task.BINARY and (times is not None or per_period is not None):
+        raise ValidationError("a capacity (--time-column, --per-period) applies to binary models")
     if stratified and strata is None:
         raise ValidationError("only a classifier's sample can be stratified (by its labels)")
-    point = {k: float(v[0]) for k, v in compute(np.arange(y_arr.size)[None, :]).items()}
+    point: dict[str, float | None] = {
+        k: float(v[0]) for k, v in compute(np.arange(y_arr.size)[None, :]).items()
+    }
+    if task is Task.BINARY:
+        point |= cap_values
     # The main metrics' posteriors need no replicates: on a large set, fewer suffice.
     replicates = min(replicates, max(200, MAX_CELLS // y_arr.size))
     details["replicates_n"] = replicates
@@ -261,9 +277,39 @@ def from_rows(
     }
     return Evaluation(
         name=name, at=at, source=source,
-        metrics={k: _finite_or_none(v) for k, v in point.items()},
+        metrics={k: None if v is None else _finite_or_none(v) for k, v in point.items()},
         train_size=train_size, n=int(y_arr.size), details=details,
     )  # fmt: skip
+
+
+def _capacity(
+    labels: NDArray[np.float64],
+    scores: NDArray[Any],
+    criteria: Sequence[Criterion],
+    times: Sequence[Any] | NDArray[Any] | None,
+    per_period: int | None,
+    stratified: bool,
+) -> tuple[dict[str, float | None], dict[str, Posterior], dict[str, Any]]:
+    """The capacity criteria's evidence, from the rows' times or the population per period."""
+    from mlpilot.forecast import capacity_offline as cap
+
+    if times is not None and per_period is not None:
+        raise ValidationError(
+            "give the rows' times (--time-column) or the population per period (--per-period), "
+            "not both"
+        )
+    seconds = None
+    if times is not None:
+        seconds = cap.epoch_seconds(times)
+        if seconds.shape != labels.shape:
+            raise ValidationError(
+                f"the times must be one per row: {seconds.size} times for {labels.size} rows"
+            )
+    if per_period is not None:
+        cap.check_per_period(per_period, labels.size)
+    return cap.capacity_evidence(
+        labels, scores, criteria, seconds=seconds, per_period=per_period, stratified=stratified
+    )
 
 
 def _summaries(posteriors: dict[str, Posterior]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import numpy as np
 from mlpilot.domain.charter import Charter
 from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import CATALOGUE, CriterionKind
+from mlpilot.forecast.capacity_offline import capacity_key
 from mlpilot.forecast.evaluate import decode, point_key
 from mlpilot.monitors.operating import NO_POINT
 from mlpilot.stats.confusion import joint_probability_at
@@ -40,22 +41,34 @@ NOT_OFFLINE = (
     "not evaluable offline: {point} is judged on the live windows ('mlpilot performance'); an "
     "offline set of scores has no periods or decisions"
 )
+NO_CAPACITY = (
+    "not evaluable offline: {point} needs the evaluation rows' times ('mlpilot evaluate … "
+    "--time-column T') or the population scored each {per} ('--per-period N')"
+)
+# The operating point a criterion is judged at: a threshold, or a capacity's label.
+Point = float | str | None
 
 
-def _key(criterion: Criterion) -> tuple[str | None, float | None, str | None]:
-    """The metric key a criterion is judged on, its threshold, or the note saying why none."""
+def _key(criterion: Criterion) -> tuple[str | None, Point, str | None]:
+    """The metric key a criterion is judged on, its operating point, or the note saying why
+    none."""
     point = criterion.operating_point
     if criterion.needs_operating_point:
         return None, None, NO_POINT
     if point is None:
         return criterion.metric, None, None
+    if point.top is not None and point.per is not None:
+        return capacity_key(criterion.metric, point.top, point.per), point.describe(), None
     if point.threshold is None:
         return None, None, NOT_OFFLINE.format(point=point.describe())
     return point_key(criterion.metric, point.threshold), point.threshold, None
 
 
-def _lookup(evaluation: Evaluation, metric: str, threshold: float | None) -> str | None:
+def _lookup(evaluation: Evaluation, metric: str, threshold: Point) -> str | None:
     """The key under which ``evaluation`` measured ``metric`` at ``threshold`` (if it did)."""
+    if isinstance(threshold, str):  # a capacity: measured only from the rows' periods
+        key = f"{metric} at {threshold}"
+        return key if evaluation.metrics.get(key) is not None else None
     if threshold is None:
         return metric if evaluation.metrics.get(metric) is not None else None
     key = point_key(metric, threshold)
@@ -99,12 +112,16 @@ def _criterion(
     found = [(e, k) for e in evaluations if (k := _lookup(e, criterion.metric, threshold))]
     row["learning_curve"] = _curve(evaluations, key, planned, criterion.metric)
     if not found:
+        point = criterion.operating_point
+        if isinstance(threshold, str) and point is not None:
+            row["note"] = NO_CAPACITY.format(point=threshold, per=point.per)
+            return row, None
         where = "" if threshold is None else f" at threshold {threshold:g}"
         row["note"] = f"no evaluation measured {criterion.metric}{where} yet"
         return row, None
     chosen, key = found[-1]
     estimate = float(chosen.metrics[key])  # type: ignore[arg-type]
-    assumed = threshold is not None and key == criterion.metric
+    assumed = isinstance(threshold, float) and key == criterion.metric
     assumed = assumed and "threshold" not in chosen.details
     row |= {"evaluation": chosen.name, "evaluated_at": chosen.at.isoformat(), "n": chosen.n,
             "estimate": estimate}  # fmt: skip
@@ -115,6 +132,9 @@ def _criterion(
     low, high = posterior.interval(LEVEL)
     row |= {"low": low, "high": high, "prior": posterior.prior, "method": posterior.method,
             "note": posterior.note}  # fmt: skip
+    capacity = (chosen.details.get("capacity") or {}).get(str(threshold))
+    if capacity is not None and capacity.get("note"):
+        row["note"] = "; ".join(n for n in (row["note"], capacity["note"]) if n)
     if assumed and row["note"] is None:
         row["note"] = f"a measured value: taken as measured at threshold {threshold:g}"
     row["probability_met"] = _probability(criterion, chosen, key, threshold, posterior, row)
@@ -129,7 +149,7 @@ def _probability(
     criterion: Criterion,
     chosen: Evaluation,
     key: str,
-    threshold: float | None,
+    threshold: Point,
     posterior: Posterior,
     row: dict[str, Any],
 ) -> float | None:
@@ -137,7 +157,8 @@ def _probability(
     if c is None:
         return posterior.probability(criterion.op.value, criterion.target)
     # Both conditions at the one operating point: the joint posterior of the same counts.
-    counts = (chosen.details.get("confusion") or {}).get(f"{threshold:g}")
+    label = _label(threshold)
+    counts = (chosen.details.get("confusion") or {}).get(label)
     other_key = _lookup(chosen, c.metric, threshold)
     other = None if other_key is None else _posterior(chosen, other_key)
     if other is not None:
@@ -154,6 +175,11 @@ def _probability(
     if probability is None and row["note"] is None:
         row["note"] = f"insufficient evidence for {c.metric} at the operating point"
     return probability
+
+
+def _label(threshold: Point) -> str:
+    """The key of the confusion counts stored at an operating point."""
+    return threshold if isinstance(threshold, str) else f"{threshold:g}"
 
 
 def _baseline(
@@ -212,6 +238,26 @@ def _curve(
     }  # fmt: skip
 
 
+def _one_capacity(
+    rows: list[dict[str, Any]], sources: list[tuple[Evaluation, str] | None]
+) -> float | None:
+    """Criteria all judged at one capacity of one evaluation (no constraints): the joint
+    posterior probability from the same counts (they have no bootstrap replicates)."""
+    points = {r["operating_point"] for r in rows}
+    evaluations = {id(s[0]) for s in sources if s is not None}
+    if len(points) != 1 or len(evaluations) != 1 or any("constraint" in r for r in rows):
+        return None
+    source = sources[0]
+    label = next(iter(points))
+    counts = None if source is None else (source[0].details.get("capacity") or {}).get(label)
+    if counts is None or source is None:
+        return None
+    confusion = (source[0].details.get("confusion") or {})[label]
+    stratified = str(source[0].details.get("resampling", "")).startswith("stratified")
+    conditions = [(r["metric"], r["op"], r["target"]) for r in rows]
+    return joint_probability_at(confusion, conditions, stratified=stratified)
+
+
 def planned_size(criteria: Sequence[Criterion]) -> float | None:
     """The planned training size: the target of a data criterion on ``rows``, if declared."""
     rows = [c.target for c in criteria if c.kind is CriterionKind.DATA and c.metric == "rows"]
@@ -231,6 +277,9 @@ def _overall(
     ]
     if len(known) == 1:
         return known[0], "the one criterion's posterior probability"
+    at_one_capacity = _one_capacity(rows, sources)
+    if at_one_capacity is not None:
+        return at_one_capacity, "joint posterior of the confusion counts at the one capacity"
     if len(chosen) == 1 and all(r is not None for r in replicates):
         draws = [decode(r) for r in replicates if r is not None]
         higher = [op in (">=", ">") for op in ops]
