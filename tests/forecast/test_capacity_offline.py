@@ -116,7 +116,8 @@ def test_without_times_or_population_a_capacity_is_not_evaluable_and_says_how(tm
         churn.evaluate(data, time_column="t", name="with-times")
         (after,) = churn.feasibility()["criteria"]
     assert before["probability_met"] is None
-    assert "--time-column" in before["note"] and "--per-period" in before["note"]
+    assert "--time-column" in before["note"]
+    assert "--per-period" in before["note"]
     assert after["probability_met"] is not None
     assert after["evaluation"] == "with-times"
 

@@ -9,8 +9,8 @@ criteria. A model criterion is judged at its operating point: each declared thre
 own metric keys (``recall at threshold 0.42``); a capacity (top k per period) gets its keys
 (``precision at top 500 per week``) when the rows' times or the population scored per period are
 given (:mod:`mlpilot.forecast.capacity_offline`); each prediction's decision is not evaluable
-from an offline set of scores (the live monitor judges it). A case-control sample (class counts fixed by design) is resampled within each class, and
-only when asked (``stratified``).
+from an offline set of scores (the live monitor judges it). A case-control sample (class counts
+fixed by design) is resampled within each class, and only when asked (``stratified``).
 """
 
 from __future__ import annotations
