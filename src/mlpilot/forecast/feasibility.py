@@ -249,8 +249,8 @@ def _one_capacity(
         return None
     source = sources[0]
     label = next(iter(points))
-    counts = None if source is None else (source[0].details.get("capacity") or {}).get(label)
-    if counts is None or source is None:
+    how = None if source is None else (source[0].details.get("capacity") or {}).get(label)
+    if how is None or source is None:  # not a capacity: the copula of the replicates
         return None
     confusion = (source[0].details.get("confusion") or {})[label]
     stratified = str(source[0].details.get("resampling", "")).startswith("stratified")
