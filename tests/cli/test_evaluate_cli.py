@@ -61,3 +61,50 @@ def test_stratified_is_asked_for(cli, tmp_path):
            "s", "--stratified", "--name", "case-control")  # fmt: skip
     out = cli.json("evaluate", "churn")
     assert out["criteria"][0]["evaluation"] == "case-control"
+
+
+def capacity_cli(cli, tmp_path) -> str:
+    """churn judged at the top 20 per week; a file of 600 rows over three weeks with times."""
+    cli.ok("criteria", "add", "churn", "--kind", "model", "--metric", "precision", "--op", ">=",
+           "--target", "0.5", "--top", "20", "--per", "week")  # fmt: skip
+    rng = np.random.default_rng(9)
+    y = (rng.random(600) < 0.2).astype(int)
+    p = stats.norm.cdf(rng.normal(1.4 * y, 1.0) - 0.5)
+    days = rng.integers(0, 21, 600)
+    path = tmp_path / "timed.csv"
+    path.write_text("y,s,t\n" + "".join(
+        f"{a},{b:.6f},2026-03-{2 + d:02d}T09:00:00Z\n" for a, b, d in zip(y, p, days, strict=True)
+    ))  # fmt: skip
+    return str(path)
+
+
+def test_a_capacity_criterion_gets_a_probability_from_the_time_column(cli, tmp_path):
+    path = capacity_cli(cli, tmp_path)
+    base = ("evaluate", "churn", "--predictions", path, "--score-column", "s")
+    (_, before) = cli.json(*base)["criteria"]
+    assert before["probability_met"] is None
+    assert "--time-column" in before["note"]
+    (_, after) = cli.json(*base, "--time-column", "t")["criteria"]
+    assert after["operating_point"] == "top 20 per week"
+    assert 0 < after["probability_met"] < 1
+    assert after["probability_kind"] == "posterior probability"
+    (_, sampled) = cli.json(*base, "--per-period", "6000")["criteria"]  # top 20·600/6000 = 2
+    assert "random sample of one week's population of 6000" in sampled["note"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--time-column", "when"), "no column 'when'"),
+        (("--time-column", "s"), "holds numbers"),
+        (("--per-period", "0"), "at least 1"),
+        (("--per-period", "100"), "smaller than the evaluation set (600 rows)"),
+    ],
+)
+def test_bad_capacity_options_are_one_line_errors(cli, tmp_path, extra, message):
+    path = capacity_cli(cli, tmp_path)
+    result = cli("evaluate", "churn", "--predictions", path, "--score-column", "s", *extra)
+    assert result.code != 0
+    assert result.err.startswith("error: ")
+    assert message in result.err
+    assert result.err.count("\n") == 1
