@@ -40,6 +40,9 @@ CHURN_EVALUATIONS = [
 # (day, training days of history, true MAPE)
 FORECAST_EVALUATIONS = [(60, 90, 0.19), (68, 180, 0.155), (88, 365, 0.13), (100, 730, 0.115)]
 ROWS = 3_000  # validation rows per evaluation
+# churn: two weeks of the subscribers scored (500 a day, as in production), with their times, so
+# that "the 500 most at risk each week" is judged offline where the team runs the model.
+CHURN_DAYS, CHURN_PER_DAY = 14, 500
 
 
 def add_demo_evaluations(
@@ -51,13 +54,18 @@ def add_demo_evaluations(
 
     rng = np.random.default_rng(seed)
     churn = workspace.initiative("churn")
+    rows = CHURN_DAYS * CHURN_PER_DAY
     for day, size, auc in CHURN_EVALUATIONS:
-        y = (rng.random(ROWS) < 0.2).astype(int)
+        y = (rng.random(rows) < 0.2).astype(int)
         separation = math.sqrt(2) * float(stats.norm.ppf(auc))  # binormal: AUC = Φ(d / √2)
         score = 1 / (1 + np.exp(-(rng.normal(separation * y, 1.0) - 1.5)))
+        at = churn_start + timedelta(days=day, hours=15)
+        first = (at - timedelta(days=CHURN_DAYS)).date()  # two full weeks, Monday to Sunday
+        first -= timedelta(days=first.weekday())
+        seconds = rng.integers(0, CHURN_DAYS * 86_400, rows).astype("timedelta64[s]")
         churn.evaluate(
-            {"y": y, "p": score}, train_size=size, name=f"gbm-{size // 1000}k",
-            at=churn_start + timedelta(days=day, hours=15),
+            {"y": y, "p": score, "t": np.datetime64(first, "s") + seconds}, time_column="t",
+            train_size=size, name=f"gbm-{size // 1000}k", at=at,
         )  # fmt: skip
     demand = workspace.initiative("demand-forecast")
     for day, history_days, mape in FORECAST_EVALUATIONS:

@@ -153,3 +153,22 @@ def test_times_as_iso_text_and_dates_give_the_same_periods(tmp_path):
         (b,) = churn.feasibility()["criteria"]
     assert (a["evaluation"], b["evaluation"]) == ("a", "b")
     assert a["estimate"] == b["estimate"]
+
+
+def test_criteria_at_one_capacity_are_joined_on_their_counts_then_with_the_others(tmp_path):
+    from mlpilot.stats.confusion import confusion_draws
+
+    data = frame(1400, 14, seed=7, decimals=6)
+    ws, churn = make(tmp_path, ("precision", 0.45, "week"), ("lift", 2.2, "week"))
+    with ws:
+        churn.add_criterion("model", "roc_auc", ">=", 0.7)
+        churn.evaluate(data, time_column="t", name="gbm")
+        report = churn.feasibility()
+        counts = churn.evaluations()[-1].details["confusion"]["top 50 per week"]
+    precision, lift, auc = report["criteria"]
+    draws = confusion_draws(counts)  # the same Dirichlet(½) posterior, drawn
+    both = float(((draws["precision"] >= 0.45) & (draws["lift"] >= 2.2)).mean())
+    assert min(precision["probability_met"], lift["probability_met"]) >= both  # a joint event
+    expected = both * auc["probability_met"]
+    assert report["probability_all_met"] == pytest.approx(expected, abs=1e-12)
+    assert "the parts taken as independent" in report["method"]

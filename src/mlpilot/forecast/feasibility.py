@@ -238,26 +238,6 @@ def _curve(
     }  # fmt: skip
 
 
-def _one_capacity(
-    rows: list[dict[str, Any]], sources: list[tuple[Evaluation, str] | None]
-) -> float | None:
-    """Criteria all judged at one capacity of one evaluation (no constraints): the joint
-    posterior probability from the same counts (they have no bootstrap replicates)."""
-    points = {r["operating_point"] for r in rows}
-    evaluations = {id(s[0]) for s in sources if s is not None}
-    if len(points) != 1 or len(evaluations) != 1 or any("constraint" in r for r in rows):
-        return None
-    source = sources[0]
-    label = next(iter(points))
-    how = None if source is None else (source[0].details.get("capacity") or {}).get(label)
-    if how is None or source is None:  # not a capacity: the copula of the replicates
-        return None
-    confusion = (source[0].details.get("confusion") or {})[label]
-    stratified = str(source[0].details.get("resampling", "")).startswith("stratified")
-    conditions = [(r["metric"], r["op"], r["target"]) for r in rows]
-    return joint_probability_at(confusion, conditions, stratified=stratified)
-
-
 def planned_size(criteria: Sequence[Criterion]) -> float | None:
     """The planned training size: the target of a data criterion on ``rows``, if declared."""
     rows = [c.target for c in criteria if c.kind is CriterionKind.DATA and c.metric == "rows"]
@@ -267,19 +247,51 @@ def planned_size(criteria: Sequence[Criterion]) -> float | None:
 def _overall(
     rows: list[dict[str, Any]], sources: list[tuple[Evaluation, str] | None], ops: list[str]
 ) -> tuple[float | None, str | None]:
-    probabilities = [r["probability_met"] for r in rows]
-    if not rows or any(p is None for p in probabilities):
+    if not rows or any(r["probability_met"] is None for r in rows):
         return None, None
-    known = [p for p in probabilities if p is not None]
+    # Criteria at one capacity of one evaluation have no bootstrap replicates: their joint comes
+    # from the posterior of the same confusion counts.
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i, (row, source) in enumerate(zip(rows, sources, strict=True)):
+        point = row["operating_point"]
+        capacity = {} if source is None else source[0].details.get("capacity") or {}
+        if source is not None and "constraint" not in row and point in capacity:
+            groups.setdefault((id(source[0]), point), []).append(i)
+    parts: list[float] = []
+    grouped: set[int] = set()
+    for (_, point), members in groups.items():
+        evaluation = sources[members[0]][0]  # type: ignore[index]
+        conditions = [(rows[i]["metric"], rows[i]["op"], rows[i]["target"]) for i in members]
+        stratified = str(evaluation.details.get("resampling", "")).startswith("stratified")
+        joint = joint_probability_at(
+            evaluation.details["confusion"][point], conditions, stratified=stratified
+        )
+        if len(members) > 1 and joint is not None:
+            parts.append(joint)
+            grouped |= set(members)
+    if not parts:
+        return _combine(rows, sources, ops)
+    method = "joint posterior of the confusion counts at the one capacity"
+    rest = [i for i in range(len(rows)) if i not in grouped]
+    if rest:
+        found, how = _combine(
+            [rows[i] for i in rest], [sources[i] for i in rest], [ops[i] for i in rest]
+        )
+        parts.append(found or 0.0)
+        method += f", times the other criteria's ({how}; the parts taken as independent)"
+    return float(np.prod(parts)), method
+
+
+def _combine(
+    rows: list[dict[str, Any]], sources: list[tuple[Evaluation, str] | None], ops: list[str]
+) -> tuple[float | None, str | None]:
+    known = [float(r["probability_met"]) for r in rows]
     chosen = {id(s[0]) for s in sources if s is not None}
     replicates = [
         (s[0].details.get("replicates") or {}).get(s[1]) if s is not None else None for s in sources
     ]
     if len(known) == 1:
         return known[0], "the one criterion's posterior probability"
-    at_one_capacity = _one_capacity(rows, sources)
-    if at_one_capacity is not None:
-        return at_one_capacity, "joint posterior of the confusion counts at the one capacity"
     if len(chosen) == 1 and all(r is not None for r in replicates):
         draws = [decode(r) for r in replicates if r is not None]
         higher = [op in (">=", ">") for op in ops]
