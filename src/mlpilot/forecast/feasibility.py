@@ -278,7 +278,7 @@ def _overall(
             [rows[i] for i in rest], [sources[i] for i in rest], [ops[i] for i in rest]
         )
         parts.append(found or 0.0)
-        method += f", times the other criteria's ({how}; the parts taken as independent)"
+        method += f", times the other criteria's: {how} (the parts taken as independent)"
     return float(np.prod(parts)), method
 
 
