@@ -84,6 +84,8 @@ def test_capacity_metrics_equal_a_direct_computation(tmp_path, per, days, period
         stats.beta.ppf([0.025, 0.975], a, b), abs=1e-9
     )
     assert 0 <= lift["probability_met"] <= 1
+    se = evaluation.details["se"][f"precision at top 50 per {per}"]  # the learning curve's
+    assert se == pytest.approx((precision["high"] - precision["low"]) / 3.92, abs=1e-12)
     assert report["probability_all_met"] is not None
     assert report["method"].startswith("joint posterior of the confusion counts")
     how = evaluation.details["capacity"][f"top 50 per {per}"]

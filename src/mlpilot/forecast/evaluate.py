@@ -275,6 +275,8 @@ def from_rows(
         k: _finite_or_none(float(np.nanstd(v))) if np.isfinite(v).any() else None
         for k, v in reps.items()
     }
+    if task is Task.BINARY:  # capacity metrics have no replicates: the posterior's spread
+        details["se"] |= {k: _spread(posteriors[k]) for k in cap_values}
     return Evaluation(
         name=name, at=at, source=source,
         metrics={k: None if v is None else _finite_or_none(v) for k, v in point.items()},
@@ -310,6 +312,12 @@ def _capacity(
     return cap.capacity_evidence(
         labels, scores, criteria, seconds=seconds, per_period=per_period, stratified=stratified
     )
+
+
+def _spread(posterior: Posterior) -> float | None:
+    """A standard error for the learning curve: the 95 % interval's width / (2 × 1.96)."""
+    low, high = posterior.interval(LEVEL) if posterior.sufficient else (None, None)
+    return None if low is None or high is None else _finite_or_none((high - low) / 3.92)
 
 
 def _summaries(posteriors: dict[str, Posterior]) -> dict[str, Any]:
