@@ -162,16 +162,31 @@ def capacity_evidence(
     scores: NDArray[Any],
     criteria: Sequence[Criterion],
     *,
-    seconds: NDArray[Any] | None,
+    times: Sequence[Any] | NDArray[Any] | None,
     per_period: int | None,
     stratified: bool,
 ) -> tuple[dict[str, float | None], dict[str, Posterior], dict[str, Any]]:
     """For each capacity the criteria use: the point values, posteriors and details of every
-    metric at the operating point (``labels``/``scores`` in the file's order)."""
+    metric at the operating point, from the rows' ``times`` or the population ``per_period``
+    (``labels``/``scores`` in the file's order)."""
     values: dict[str, float | None] = {}
     posteriors: dict[str, Posterior] = {}
     counts_by: dict[str, dict[str, int]] = {}
     how: dict[str, Any] = {}
+    if times is not None and per_period is not None:
+        raise ValidationError(
+            "give the rows' times (--time-column) or the population per period (--per-period), "
+            "not both"
+        )
+    seconds = None
+    if times is not None:
+        seconds = epoch_seconds(times)
+        if seconds.shape != labels.shape:
+            raise ValidationError(
+                f"the times must be one per row: {seconds.size} times for {labels.size} rows"
+            )
+    if per_period is not None:
+        check_per_period(per_period, labels.size)
     if seconds is None and per_period is None:
         return values, posteriors, {}
     positives, n = float(labels.sum()), labels.size

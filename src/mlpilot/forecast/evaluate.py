@@ -29,6 +29,7 @@ from mlpilot.domain.charter import Task
 from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import AT_OPERATING_POINT, metric_spec
 from mlpilot.errors import ValidationError
+from mlpilot.forecast.capacity_offline import capacity_evidence
 from mlpilot.stats import bootstrap as bs
 from mlpilot.stats.confusion import confusion_posterior
 from mlpilot.stats.posterior import LEVEL, Posterior, draws_posterior, ranking_posterior
@@ -210,8 +211,8 @@ def from_rows(
     strata: NDArray[Any] | None
     if task is Task.BINARY:
         labels, scores = _binary(y_arr, p_arr)
-        cap_values, cap_posteriors, cap_details = _capacity(
-            labels, scores, criteria, times, per_period, stratified
+        cap_values, cap_posteriors, cap_details = capacity_evidence(
+            labels, scores, criteria, times=times, per_period=per_period, stratified=stratified
         )
         order = np.argsort(-scores, kind="stable")  # highest score first, once
         labels, scores = labels[order], scores[order]
@@ -282,36 +283,6 @@ def from_rows(
         metrics={k: None if v is None else _finite_or_none(v) for k, v in point.items()},
         train_size=train_size, n=int(y_arr.size), details=details,
     )  # fmt: skip
-
-
-def _capacity(
-    labels: NDArray[np.float64],
-    scores: NDArray[Any],
-    criteria: Sequence[Criterion],
-    times: Sequence[Any] | NDArray[Any] | None,
-    per_period: int | None,
-    stratified: bool,
-) -> tuple[dict[str, float | None], dict[str, Posterior], dict[str, Any]]:
-    """The capacity criteria's evidence, from the rows' times or the population per period."""
-    from mlpilot.forecast import capacity_offline as cap
-
-    if times is not None and per_period is not None:
-        raise ValidationError(
-            "give the rows' times (--time-column) or the population per period (--per-period), "
-            "not both"
-        )
-    seconds = None
-    if times is not None:
-        seconds = cap.epoch_seconds(times)
-        if seconds.shape != labels.shape:
-            raise ValidationError(
-                f"the times must be one per row: {seconds.size} times for {labels.size} rows"
-            )
-    if per_period is not None:
-        cap.check_per_period(per_period, labels.size)
-    return cap.capacity_evidence(
-        labels, scores, criteria, seconds=seconds, per_period=per_period, stratified=stratified
-    )
 
 
 def _spread(posterior: Posterior) -> float | None:
