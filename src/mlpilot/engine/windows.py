@@ -44,7 +44,7 @@ def epoch_seconds(times: ir.Value) -> ir.FloatingValue:
 
 def bucket(table: ir.Table, column: str, window: str) -> ir.TimestampValue:
     """The start of each row's window (UTC; weeks start on Monday)."""
-    width, origin = _width_origin(window)
+    width, origin = width_origin(window)
     return (bucket_index(table, column, window) * width + origin).as_timestamp("s")
 
 
@@ -58,24 +58,24 @@ def bucket_index(table: ir.Table, column: str, window: str) -> ir.IntegerValue:
     times = table[column]
     if not (times.type().is_date() or times.type().is_timestamp()):
         raise ValidationError(f"column {column!r} has type {times.type()}, not a time")
-    width, origin = _width_origin(window)
+    width, origin = width_origin(window)
     return ((epoch_seconds(times) - origin) / width).floor().cast("int64")
 
 
 def window_start(index: int, window: str) -> datetime:
     """The start (UTC) of window number ``index`` of :func:`bucket_index`."""
-    width, origin = _width_origin(window)
+    width, origin = width_origin(window)
     return datetime.fromtimestamp(index * width + origin, UTC)
 
 
 def window_index(start: datetime, window: str) -> int:
     """The number of the window starting at ``start`` (the inverse of :func:`window_start`)."""
-    width, origin = _width_origin(window)
+    width, origin = width_origin(window)
     moment = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
     return int((moment.timestamp() - origin) // width)
 
 
-def _width_origin(window: str) -> tuple[int, int]:
+def width_origin(window: str) -> tuple[int, int]:
     """Seconds per window and the origin of the count: buckets count from the Unix epoch, a
     Thursday; for weeks four days on, so that weeks start on Monday."""
     width = int(window_length(window).total_seconds())

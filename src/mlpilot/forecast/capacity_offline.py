@@ -28,7 +28,8 @@ from numpy.typing import NDArray
 
 from mlpilot.domain.criteria import Criterion
 from mlpilot.domain.metrics import AT_OPERATING_POINT
-from mlpilot.engine.windows import _width_origin
+from mlpilot.domain.parsing import parse_time
+from mlpilot.engine.windows import width_origin
 from mlpilot.errors import ValidationError
 from mlpilot.stats.confusion import confusion_posterior
 from mlpilot.stats.posterior import Posterior
@@ -36,6 +37,7 @@ from mlpilot.stats.posterior import Posterior
 __all__ = ["capacities", "capacity_evidence", "capacity_key", "epoch_seconds", "select"]
 
 _CALENDAR = {"day": "1d", "week": "1w"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # parse_time's "now", unused with future=True
 
 
 def capacity_key(metric: str, top: int, per: str) -> str:
@@ -53,19 +55,13 @@ def capacities(criteria: Sequence[Criterion]) -> list[tuple[int, str]]:
 
 
 def _seconds(value: Any, column: str) -> float:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationError(
-                f"time column {column!r} holds {value!r}, not a time; "
-                "give ISO times such as 2026-03-02T09:00:00Z"
-            ) from None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return moment.timestamp()
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if isinstance(value, str | datetime):
+        try:  # ISO text or a datetime; naive means UTC
+            return parse_time(value, _EPOCH, future=True).timestamp()
+        except ValidationError:
+            pass
     raise ValidationError(
         f"time column {column!r} holds {value!r}, not a time; "
         "give ISO times such as 2026-03-02T09:00:00Z"
@@ -92,7 +88,7 @@ def period_numbers(seconds: NDArray[Any], per: str) -> NDArray[np.int64]:
     if per == "month":
         months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
         return months + 1970 * 12  # year * 12 + month - 1, as the monitor numbers months
-    width, origin = _width_origin(_CALENDAR.get(per, per))
+    width, origin = width_origin(_CALENDAR.get(per, per))
     return np.floor((seconds - origin) / width).astype(np.int64)
 
 

@@ -130,6 +130,22 @@ def _average_precision(curve: Curve) -> Floats:
     return np.where(positives > 0, total / np.where(positives > 0, positives, 1), np.nan)
 
 
+def _count_formulas(
+    tp: Floats, fp: Floats, fn: Floats, tn: Floats, total: Floats | float
+) -> dict[str, Callable[[], Floats]]:
+    """The metrics at one threshold from its (weighted) confusion counts, computed lazily."""
+    recall, specificity = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
+    return {
+        "accuracy": lambda: (tp + tn) / total,
+        "balanced_accuracy": lambda: (recall + specificity) / 2,
+        "precision": lambda: _ratio(tp, tp + fp),
+        "recall": lambda: recall,
+        "specificity": lambda: specificity,
+        "f1": lambda: _ratio(2 * tp, 2 * tp + fp + fn),
+        "lift": lambda: _ratio(_ratio(tp, tp + fp), (tp + fn) / total),
+    }
+
+
 def binary_metrics(
     y: ArrayLike,
     p: ArrayLike,
@@ -145,7 +161,6 @@ def binary_metrics(
     fp = (predicted * (1 - labels)).sum(axis=1)
     fn = ((1 - predicted) * labels).sum(axis=1)
     tn = ((1 - predicted) * (1 - labels)).sum(axis=1)
-    recall, specificity = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
 
     def log_loss() -> Floats:
         right = np.where(labels == 1, scores, 1 - scores)
@@ -159,14 +174,7 @@ def binary_metrics(
         return sorted_once[0]
 
     # Lazily, so that a caller asking for one cheap metric does not sort every replicate.
-    formulas: dict[str, Callable[[], Floats]] = {
-        "accuracy": lambda: (tp + tn) / labels.shape[1],
-        "balanced_accuracy": lambda: (recall + specificity) / 2,
-        "precision": lambda: _ratio(tp, tp + fp),
-        "recall": lambda: recall,
-        "specificity": lambda: specificity,
-        "f1": lambda: _ratio(2 * tp, 2 * tp + fp + fn),
-        "lift": lambda: _ratio(_ratio(tp, tp + fp), (tp + fn) / labels.shape[1]),
+    formulas = _count_formulas(tp, fp, fn, tn, labels.shape[1]) | {
         "roc_auc": lambda: _auc(ranked()),
         "pr_auc": lambda: _average_precision(ranked()),
         "log_loss": log_loss,
@@ -195,7 +203,6 @@ def weighted_binary_metrics(
     tp, fp = weights @ (flagged * labels), weights @ (flagged * (1 - labels))
     positives = weights @ labels
     fn, tn = positives - tp, total - positives - fp
-    recall, specificity = _ratio(tp, tp + fn), _ratio(tn, tn + fp)
     ends = np.ones((1, scores.size), dtype=bool)
     ends[0, :-1] = scores[1:] != scores[:-1]
 
@@ -211,14 +218,7 @@ def weighted_binary_metrics(
         right = np.clip(np.where(labels == 1, scores, 1 - scores), LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
         return np.asarray(weights @ -np.log(right) / total)
 
-    formulas: dict[str, Callable[[], Floats]] = {
-        "accuracy": lambda: (tp + tn) / total,
-        "balanced_accuracy": lambda: (recall + specificity) / 2,
-        "precision": lambda: _ratio(tp, tp + fp),
-        "recall": lambda: recall,
-        "specificity": lambda: specificity,
-        "f1": lambda: _ratio(2 * tp, 2 * tp + fp + fn),
-        "lift": lambda: _ratio(_ratio(tp, tp + fp), positives / total),
+    formulas = _count_formulas(tp, fp, fn, tn, total) | {
         "roc_auc": lambda: _auc(curve()),
         "pr_auc": lambda: _average_precision(curve()),
         "log_loss": log_loss,
